@@ -158,6 +158,7 @@ impl<'de> Deserialize<'de> for AccountId {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
