@@ -1,0 +1,26 @@
+//! # rustensor-keys
+//!
+//! sr25519 keys and Bittensor-compatible wallets.
+//!
+//! * [`mnemonic`]: BIP39 English mnemonics (12–24 words) and the Substrate mini secret.
+//! * [`pair`]: [`Keypair`] (schnorrkel sr25519, `ExpansionMode::Ed25519`), [`verify`].
+//! * [`suri`]: secret URIs `PHRASE//hard/soft///password`, exactly as sp-core reads them.
+//!
+//! Every key derivation here is checked against vectors made with the Python
+//! `bittensor-wallet` 4.1.1 (see `tests/`).
+//!
+//! Secrets (mnemonics, seeds, private keys, passwords, decrypted keyfiles) are zeroized when
+//! dropped, never shown by `Debug`, and never put into an [`Error`].
+
+pub mod error;
+pub mod keyfile;
+pub mod mnemonic;
+pub mod pair;
+pub mod suri;
+
+pub use error::Error;
+pub use keyfile::{KdfParams, KeyfileContents, KeyfileFormat};
+pub use mnemonic::Mnemonic;
+pub use pair::{Keypair, SIGNING_CONTEXT, verify, verify_exact};
+pub use suri::{DEV_PHRASE, DeriveJunction, SecretUri};
+pub use types::AccountId;

@@ -1,0 +1,126 @@
+//! Conformance with keys made by the Python `bittensor-wallet` 4.1.1 (`tests/data/keys.json`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use keys::{Keypair, Mnemonic, verify, verify_exact};
+use serde_json::Value;
+
+fn vectors() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/keys.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or_else(|| panic!("missing {k}"))
+}
+
+#[test]
+fn mnemonic_keys() {
+    let v = vectors();
+    let list = v["mnemonic_keys"].as_array().unwrap();
+    assert_eq!(list.len(), 5);
+    for k in list {
+        let label = s(k, "label");
+        let phrase = s(k, "mnemonic");
+        let m = Mnemonic::parse(phrase).unwrap();
+        assert_eq!(
+            m.word_count() as u64,
+            k["words"].as_u64().unwrap(),
+            "{label}"
+        );
+        assert_eq!(hex::encode(&*m.entropy()), s(k, "entropy_hex"), "{label}");
+        assert_eq!(
+            hex::encode(*m.mini_secret("").unwrap()),
+            s(k, "mini_secret_hex"),
+            "{label}"
+        );
+        let p = Keypair::from_mnemonic(phrase).unwrap();
+        assert_eq!(
+            hex::encode(p.mini_secret().unwrap()),
+            s(k, "mini_secret_hex")
+        );
+        assert_eq!(
+            hex::encode(*p.private_key()),
+            s(k, "private_key_hex_64"),
+            "{label}"
+        );
+        assert_eq!(
+            hex::encode(p.public_key()),
+            s(k, "public_key_hex"),
+            "{label}"
+        );
+        assert_eq!(p.ss58(), s(k, "ss58_address"), "{label}");
+        assert_eq!(p.account_id().to_string(), s(k, "ss58_address"), "{label}");
+
+        // The SDK's own keyfile JSON loads to the same key, and ours has the same fields
+        // with the same values (key order is random in the SDK, so compare as maps).
+        let sdk_json = k["unencrypted_keyfile_json"].to_string();
+        let loaded = keys::keyfile::parse_json(sdk_json.as_bytes())
+            .unwrap()
+            .into_keypair()
+            .unwrap();
+        assert_eq!(loaded, p, "{label}");
+        assert_eq!(loaded.mnemonic(), Some(phrase));
+        let ours: Value = serde_json::from_slice(&keys::keyfile::keypair_to_json(&p)).unwrap();
+        assert_eq!(ours, k["unencrypted_keyfile_json"], "{label}");
+    }
+}
+
+#[test]
+fn uri_keys() {
+    let v = vectors();
+    let list = v["uri_keys"].as_array().unwrap();
+    assert_eq!(list.len(), 9);
+    for k in list {
+        let uri = s(k, "uri");
+        let p = Keypair::from_uri(uri).unwrap_or_else(|e| panic!("{uri}: {e}"));
+        assert_eq!(hex::encode(p.public_key()), s(k, "public_key_hex"), "{uri}");
+        assert_eq!(p.ss58(), s(k, "ss58_address"), "{uri}");
+    }
+}
+
+#[test]
+fn signatures() {
+    let v = vectors();
+    let list = v["signatures"].as_array().unwrap();
+    assert_eq!(list.len(), 15);
+    for (i, k) in list.iter().enumerate() {
+        let pk: [u8; 32] = hex::decode(s(k, "public_key_hex"))
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let sig: [u8; 64] = hex::decode(s(k, "signature_hex"))
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let msg = hex::decode(s(k, "message_hex")).unwrap();
+        let expected = k["expected_verify"].as_bool().unwrap();
+        assert_eq!(verify(&pk, &msg, &sig), expected, "signature {i}");
+        // The account in the vector is the one the public key gives.
+        assert_eq!(
+            types::AccountId(pk).to_ss58(),
+            s(k, "ss58_address"),
+            "signature {i}"
+        );
+        let wrapped = k["note"].as_str().is_some_and(|n| n.contains("<Bytes>"));
+        if wrapped {
+            assert!(!verify_exact(&pk, &msg, &sig), "signature {i}");
+        } else {
+            assert_eq!(verify_exact(&pk, &msg, &sig), expected, "signature {i}");
+        }
+    }
+}
+
+#[test]
+fn our_signatures_verify_for_every_vector_key() {
+    let v = vectors();
+    for k in v["mnemonic_keys"].as_array().unwrap() {
+        let p = Keypair::from_mnemonic(s(k, "mnemonic")).unwrap();
+        for msg in [&b""[..], b"hello bittensor", &[0u8, 1, 2, 255]] {
+            let sig = p.sign(msg);
+            assert!(verify(&p.public_key(), msg, &sig));
+            assert!(verify_exact(&p.public_key(), msg, &sig));
+            // Randomised: two signatures differ, both verify.
+            assert_ne!(sig, p.sign(msg));
+        }
+    }
+}
