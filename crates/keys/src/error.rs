@@ -206,7 +206,6 @@ impl Error {
         })
     }
 
-    #[allow(dead_code)] // used by the wallet module (next commit)
     /// Attach a path to keyfile errors that were produced from bytes alone.
     pub(crate) fn with_path(self, p: &std::path::Path) -> Error {
         let set = |slot: Option<PathBuf>| slot.or_else(|| Some(p.to_path_buf()));
@@ -237,7 +236,6 @@ impl Error {
         }
     }
 
-    #[allow(dead_code)]
     pub(crate) fn io(op: &'static str, path: &std::path::Path, source: std::io::Error) -> Error {
         if source.kind() == std::io::ErrorKind::NotFound {
             return Error::NotFound {
