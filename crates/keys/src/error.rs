@@ -41,6 +41,10 @@ pub enum Error {
     #[error("invalid public key: {0}")]
     InvalidPublicKey(&'static str),
 
+    /// A signature is not 64 bytes of hex.
+    #[error("invalid signature: {0}")]
+    InvalidSignature(&'static str),
+
     /// An SS58 address could not be decoded.
     #[error("invalid SS58 address {address:?}: {reason}")]
     InvalidSs58 {
@@ -174,6 +178,7 @@ impl Error {
                 "a seed is 0x + 64 hex characters (32 bytes); a private key is 32 or 64 bytes"
             }
             Error::InvalidPublicKey(_) => "a public key is 0x + 64 hex characters (32 bytes)",
+            Error::InvalidSignature(_) => "a signature is 0x + 128 hex characters (64 bytes)",
             Error::InvalidSs58 { .. } => "check the address; SS58 addresses usually start with 5",
             Error::WrongPassword { .. } => {
                 "try again with the right password; if it is lost, regenerate the key from its mnemonic"
@@ -286,6 +291,12 @@ mod tests {
         };
         assert!(e.to_string().contains("Ansible Vault"));
         assert!(e.hint().unwrap_or("").contains("mnemonic"));
+    }
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn check<T: Send + Sync + 'static + std::error::Error>() {}
+        check::<Error>();
     }
 
     #[test]

@@ -147,17 +147,17 @@ pub fn encrypt_with_key(
     nonce: &[u8; NONCE_LEN],
 ) -> Result<Vec<u8>, Error> {
     let cipher = XSalsa20Poly1305::new(Key::from_slice(key));
-    let header = NACL_PREFIX.len() + NONCE_LEN;
-    let mut out = Vec::with_capacity(header + MAC_LEN + plaintext.len());
-    out.extend_from_slice(NACL_PREFIX);
-    out.extend_from_slice(nonce);
-    // The plaintext is copied into `out` and encrypted in place; no clear copy is left behind.
-    let mut body = out.split_off(header);
+    // The plaintext is copied once into a buffer sized for MAC + body and encrypted in place
+    // there, so no clear copy is left behind by a reallocation.
+    let mut body = Zeroizing::new(Vec::with_capacity(MAC_LEN + plaintext.len()));
     body.extend_from_slice(plaintext);
     cipher
-        .encrypt_in_place(Nonce::from_slice(nonce), b"", &mut body)
+        .encrypt_in_place(Nonce::from_slice(nonce), b"", &mut *body)
         .map_err(|_| Error::Encryption)?;
-    out.append(&mut body);
+    let mut out = Vec::with_capacity(NACL_PREFIX.len() + NONCE_LEN + body.len());
+    out.extend_from_slice(NACL_PREFIX);
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(&body);
     Ok(out)
 }
 

@@ -10,6 +10,25 @@
 //! * [`wallet`]: [`Wallet`] folders (`coldkey`, `coldkeypub.txt`, `hotkeys/HK`,
 //!   `hotkeys/HKpub.txt`), atomic 0600 writes, [`list_wallets`].
 //!
+//! ```
+//! use keys::{KdfParams, Keypair, Wallet, verify};
+//!
+//! let alice = Keypair::from_uri("//Alice")?;
+//! assert_eq!(alice.ss58(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+//! let sig = alice.sign(b"hello");
+//! assert!(verify(&alice.public_key(), b"hello", &sig));
+//!
+//! // A wallet folder; real keyfiles use KdfParams::BITTENSOR (Argon2i, 512 MiB, ~4 s).
+//! let root = tempfile::tempdir().unwrap();
+//! let wallet = Wallet::new(root.path(), "default");
+//! let (coldkey, mnemonic) = Keypair::generate(12)?;
+//! wallet.write_coldkey(&coldkey, Some("a password"), KdfParams::INSECURE_FAST_FOR_TESTS, false)?;
+//! assert_eq!(wallet.coldkeypub()?, coldkey.account_id()); // no password needed
+//! let back = wallet.load_coldkey(Some("a password"), KdfParams::INSECURE_FAST_FOR_TESTS)?;
+//! assert_eq!(back.mnemonic(), Some(mnemonic.as_str()));
+//! # Ok::<(), keys::Error>(())
+//! ```
+//!
 //! Every key derivation here is checked against vectors made with the Python
 //! `bittensor-wallet` 4.1.1 (see `tests/`).
 //!
@@ -26,7 +45,7 @@ pub mod wallet;
 pub use error::Error;
 pub use keyfile::{KdfParams, KeyfileContents, KeyfileFormat};
 pub use mnemonic::Mnemonic;
-pub use pair::{Keypair, SIGNING_CONTEXT, verify, verify_exact};
+pub use pair::{Keypair, SIGNING_CONTEXT, parse_account, parse_signature, verify, verify_exact};
 pub use suri::{DEV_PHRASE, DeriveJunction, SecretUri};
 pub use types::AccountId;
-pub use wallet::{HotkeyEntry, Wallet, WalletEntry, list_wallets};
+pub use wallet::{HotkeyEntry, Wallet, WalletEntry, default_wallet_root, list_wallets};

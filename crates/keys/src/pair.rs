@@ -235,6 +235,35 @@ pub fn verify_exact(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64])
     }
 }
 
+/// Parse an account given as an SS58 address (any network prefix) or as `0x` + 64 hex
+/// characters of public key.
+pub fn parse_account(s: &str) -> Result<types::AccountId, Error> {
+    let s = s.trim();
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        let bytes = hex::decode(h).map_err(|_| Error::InvalidPublicKey("not hex"))?;
+        let arr = <[u8; 32]>::try_from(bytes.as_slice())
+            .map_err(|_| Error::InvalidPublicKey("not 32 bytes"))?;
+        return Ok(types::AccountId(arr));
+    }
+    types::AccountId::from_ss58_any_prefix(s)
+        .map(|(a, _)| a)
+        .map_err(|e| Error::InvalidSs58 {
+            address: s.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Parse a 64-byte signature written as 128 hex characters, with or without `0x`.
+pub fn parse_signature(s: &str) -> Result<[u8; 64], Error> {
+    let s = s.trim();
+    let h = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    let bytes = hex::decode(h).map_err(|_| Error::InvalidSignature("not hex"))?;
+    <[u8; 64]>::try_from(bytes.as_slice()).map_err(|_| Error::InvalidSignature("not 64 bytes"))
+}
+
 fn parse(public_key: &[u8; 32], signature: &[u8; 64]) -> Option<(PublicKey, Signature)> {
     Some((
         PublicKey::from_bytes(public_key).ok()?,
@@ -334,6 +363,40 @@ mod tests {
         ));
         assert!(Keypair::from_seed_slice(&[1u8; 33]).is_err());
         assert!(Keypair::from_private_key(&[0xff; 64]).is_err());
+    }
+
+    #[test]
+    fn parse_helpers() {
+        let a = Keypair::from_uri("//Alice").unwrap();
+        let id = a.account_id();
+        assert_eq!(parse_account(&a.ss58()).unwrap(), id);
+        assert_eq!(
+            parse_account(&format!(" 0x{} ", hex::encode(id.0))).unwrap(),
+            id
+        );
+        // Polkadot (prefix 0) address of the same key.
+        assert_eq!(
+            parse_account("15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5").unwrap(),
+            id
+        );
+        assert!(matches!(
+            parse_account("5Grwva"),
+            Err(Error::InvalidSs58 { .. })
+        ));
+        assert!(matches!(
+            parse_account("0x12"),
+            Err(Error::InvalidPublicKey(_))
+        ));
+        let sig = a.sign(b"m");
+        assert_eq!(
+            parse_signature(&format!("0x{}", hex::encode(sig))).unwrap(),
+            sig
+        );
+        assert_eq!(parse_signature(&hex::encode(sig)).unwrap(), sig);
+        assert!(matches!(
+            parse_signature("0x00"),
+            Err(Error::InvalidSignature(_))
+        ));
     }
 
     #[test]

@@ -33,6 +33,13 @@ pub const MAX_KEYFILE_LEN: u64 = 64 * 1024;
 
 const PUB_SUFFIX: &str = "pub.txt";
 
+/// `$HOME/.bittensor/wallets`, where Bittensor keeps wallets by default (`None` without
+/// `HOME`).
+pub fn default_wallet_root() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
+    Some(PathBuf::from(home).join(DEFAULT_WALLET_ROOT))
+}
+
 /// A wallet folder `<root>/<name>`. Cheap to make; nothing is touched until a method is called.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wallet {
