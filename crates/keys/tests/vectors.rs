@@ -124,3 +124,58 @@ fn our_signatures_verify_for_every_vector_key() {
         }
     }
 }
+
+fn extra() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/extra_vectors.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// SURI edge cases (numeric junctions, long junctions, unicode, passwords with slashes, hex
+/// seeds) and 15–24 word mnemonics, made with the SDK by `tests/data/gen_extra_vectors.py`.
+#[test]
+fn extra_uri_edge_cases() {
+    let v = extra();
+    for k in v["uris"].as_array().unwrap() {
+        let uri = s(k, "uri");
+        let p = Keypair::from_uri(uri).unwrap_or_else(|e| panic!("{uri:?}: {e}"));
+        assert_eq!(
+            hex::encode(p.public_key()),
+            s(k, "public_key_hex"),
+            "{uri:?}"
+        );
+        assert_eq!(p.ss58(), s(k, "ss58_address"), "{uri:?}");
+        // Without a soft junction at the end the whole secret is deterministic.
+        let last = uri.rsplit_once("///").map_or(uri, |(a, _)| a);
+        let ends_soft = last
+            .rfind('/')
+            .is_some_and(|i| i == 0 || last.as_bytes()[i - 1] != b'/');
+        if !ends_soft {
+            assert_eq!(
+                hex::encode(*p.private_key()),
+                s(k, "private_key_hex"),
+                "{uri:?}"
+            );
+        }
+    }
+    for k in v["invalid_uris"].as_array().unwrap() {
+        let uri = s(k, "uri");
+        assert!(!k["sdk_accepts"].as_bool().unwrap());
+        assert!(
+            Keypair::from_uri(uri).is_err(),
+            "{uri:?} should be rejected"
+        );
+    }
+}
+
+#[test]
+fn extra_mnemonics_of_every_length() {
+    let v = extra();
+    let list = v["mnemonics"].as_array().unwrap();
+    let words: Vec<u64> = list.iter().map(|m| m["words"].as_u64().unwrap()).collect();
+    assert_eq!(words, [15, 18, 21, 24]);
+    for m in list {
+        let p = Keypair::from_mnemonic(s(m, "mnemonic")).unwrap();
+        let ours: Value = serde_json::from_slice(&keys::keyfile::keypair_to_json(&p)).unwrap();
+        assert_eq!(ours, m["keyfile_json"], "{}", s(m, "mnemonic"));
+    }
+}
