@@ -1,0 +1,43 @@
+//! # rustensor-yuma: the Yuma Consensus epoch as a pure function
+//!
+//! [`epoch`] takes a subnet's hyperparameters ([`EpochParams`]), one epoch's inputs
+//! ([`EpochInput`]: stake, weights, activity and registration blocks, emission) and the state
+//! carried from the previous epoch ([`EpochState`]: bonds and validator permits), and returns
+//! everything the chain stores and pays ([`EpochOutput`]): active flags, stake weights, new
+//! permits, consensus, validator trust, incentive, dividends, the bonds to store, and server,
+//! validator and combined emission.
+//!
+//! It reproduces the reference chain's sparse epoch (opentensor/subtensor `epoch_mechanism`, see
+//! `spec/yuma.md`) bit for bit: substrate-fixed 0.6.0 `I32F32`/`I64F64`/`I96F32` arithmetic with
+//! the same truncations, `safe_div` giving 0 on a zero divisor or overflow, the same
+//! weighted-median pivots and tie rules, the same u16 conversions. Both variants are covered:
+//! classic Yuma and Yuma3 (with or without liquid alpha), with bonds penalty, activity cutoff,
+//! stake threshold, owner exceptions, and the outdated-weights, commit-reveal, last-tempo and
+//! permit masks.
+//!
+//! The crate has no floats, no I/O and no panics (the workspace lints deny `unwrap`, indexing
+//! and unchecked arithmetic). Matrices are sparse rows of `(uid, value)`; only validators' rows
+//! are non-empty, so the cost grows with validators × uids rather than uids².
+//!
+//! Status: complete for the epoch; conformance-tested on every file of `shared/vectors/yuma`.
+//!
+//! Modules: [`fixed`] (types, `safe_div`, conversions), [`vector`] and [`sparse`] (vector and
+//! row/column operations), [`median`] (weighted median), [`liquid_alpha`], [`epoch`] (the
+//! step-by-step epoch), [`scenario`] (JSON scenarios for `rustensor sim epoch`), [`error`].
+
+mod bonds;
+pub mod epoch;
+pub mod error;
+pub mod fixed;
+pub mod liquid_alpha;
+pub mod median;
+pub mod scenario;
+pub mod sparse;
+pub mod vector;
+
+pub use epoch::{
+    EpochInput, EpochOutput, EpochParams, EpochState, EpochTrace, FixedTerms, epoch, epoch_traced,
+};
+pub use error::YumaError;
+pub use liquid_alpha::LiquidAlphaParams;
+pub use scenario::{Scenario, ScenarioOptions, run_scenario_json, run_scenario_json_with};
