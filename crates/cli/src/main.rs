@@ -1,0 +1,65 @@
+//! `rustensor`: the command-line tool of rustensor, a Rust implementation of Bittensor.
+//!
+//! Command groups follow btcli's (`wallet`, `subnet`, `stake`, `weights`, ...). Every command
+//! takes `--json` for machine-readable output (and then prints nothing else on stdout), and every
+//! error is printed with a hint of what to do next, never as a bare code.
+
+mod commands;
+mod error;
+mod output;
+mod password;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// rustensor: a Rust implementation of Bittensor.
+#[derive(Debug, Parser)]
+#[command(name = "rustensor", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Folder that holds the wallets [default: ~/.bittensor/wallets].
+    #[arg(long, global = true, env = "RUSTENSOR_WALLET_PATH", value_name = "DIR")]
+    pub wallet_path: Option<PathBuf>,
+    /// Machine-readable JSON on stdout, and nothing else on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read the key password from this file (first line) instead of prompting. The env var
+    /// RUSTENSOR_PASSWORD works too.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create, regenerate, list and inspect wallets; sign and verify messages.
+    #[command(subcommand, visible_alias = "w")]
+    Wallet(commands::wallet::WalletCommand),
+    /// Offline simulations: run Yuma Consensus epochs on a scenario file.
+    #[command(subcommand)]
+    Sim(commands::sim::SimCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = output::Output::new(cli.global.json);
+    let result = match cli.command {
+        Command::Wallet(command) => commands::wallet::run(command, &cli.global, &out),
+        Command::Sim(command) => commands::sim::run(command, &out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            error.print();
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
