@@ -1,0 +1,1 @@
+//! The rustensor node (work in progress, issue #5).
