@@ -1,0 +1,384 @@
+//! The epoch boundary: gather a subnet's inputs from state, run `yuma::epoch`, store its
+//! outputs on the neurons, and pay the pending alpha out (chain.md §4.6): the owner cut,
+//! incentive to miners' hotkeys (withheld from owner hotkeys), alpha dividends to validators
+//! (take to the delegate's coldkey, the rest to its nominators' shares), root dividends
+//! (take, then the rest to the validator's root nominators in alpha).
+
+use substrate_fixed::types::U64F64;
+use types::{AccountId, AlphaBalance, NetUid, Uid};
+
+use crate::error::Result;
+use crate::events::Event;
+use crate::pool;
+use crate::registration::neurons;
+use crate::schema::{Neuron, PendingEmission, Subnet};
+use crate::state::State;
+use crate::storage::{Hotkeys, Neurons};
+use crate::{staking, weights};
+
+fn fx(v: u64) -> U64F64 {
+    U64F64::from_num(v)
+}
+
+/// Per-validator input of the dividend split: (dividend weight, alpha stake, root stake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DividendInput {
+    /// Relative dividend weight (the epoch's validator emission).
+    pub weight: u64,
+    /// Alpha stake on the subnet.
+    pub alpha: u64,
+    /// Root (TAO) stake.
+    pub root: u64,
+}
+
+/// Splits the validator pot and the root pot between validators (chain.md §4.6 step 5):
+/// ρ = r·τw / (a + r·τw); alpha weight d·(1−ρ), root weight d·ρ; each pot pro rata.
+/// With no root weight at all the root pot joins the alpha pot. Returns (alpha, root) each.
+pub fn split_dividends(
+    pot_val: u64,
+    pot_root: u64,
+    v: &[DividendInput],
+    tao_weight: u64,
+) -> Vec<(u64, u64)> {
+    let zero = fx(0);
+    let ws: Vec<(U64F64, U64F64)> = v
+        .iter()
+        .map(|x| {
+            let rt = fx(pool::mul_div(x.root, tao_weight, u64::MAX).unwrap_or(0));
+            let total = fx(x.alpha).saturating_add(rt);
+            let rho = rt.checked_div(total).unwrap_or(zero);
+            let d = fx(x.weight);
+            let root_w = d.saturating_mul(rho);
+            (d.saturating_sub(root_w), root_w)
+        })
+        .collect();
+    let sum_a = ws.iter().fold(zero, |s, w| s.saturating_add(w.0));
+    let sum_r = ws.iter().fold(zero, |s, w| s.saturating_add(w.1));
+    let (pot_val, pot_root) = if sum_r == zero {
+        (pot_val.saturating_add(pot_root), 0)
+    } else {
+        (pot_val, pot_root)
+    };
+    let part = |pot: u64, w: U64F64, sum: U64F64| -> u64 {
+        w.checked_div(sum)
+            .map(|f| f.saturating_mul(fx(pot)).saturating_to_num::<u64>())
+            .unwrap_or(0)
+    };
+    ws.iter()
+        .map(|(a, r)| (part(pot_val, *a, sum_a), part(pot_root, *r, sum_r)))
+        .collect()
+}
+
+/// Totals of one epoch's payout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EpochTotals {
+    /// Paid to miners.
+    pub incentive: u64,
+    /// Alpha dividends paid (takes included).
+    pub dividends: u64,
+    /// Root dividends paid (takes included).
+    pub root_dividends: u64,
+    /// Owner cut paid.
+    pub owner_cut: u64,
+    /// Withheld from owner hotkeys or lost to rounding (removed from alpha_out).
+    pub burned: u64,
+}
+
+fn yuma_params(st: &State<'_>, s: &Subnet, owner_uid: Option<u16>) -> Result<yuma::EpochParams> {
+    let p = st.params()?;
+    Ok(yuma::EpochParams {
+        kappa: s.hp.kappa,
+        bonds_penalty: s.hp.bonds_penalty,
+        bonds_moving_average: s.hp.bonds_moving_average,
+        yuma3: s.hp.yuma3_enabled,
+        liquid_alpha: yuma::LiquidAlphaParams {
+            enabled: s.hp.liquid_alpha_enabled,
+            alpha_low: s.hp.alpha_low,
+            alpha_high: s.hp.alpha_high,
+            steepness: s.hp.alpha_sigmoid_steepness,
+        },
+        max_allowed_validators: s.hp.max_allowed_validators,
+        activity_cutoff: s.hp.activity_cutoff(),
+        tempo: u64::from(s.hp.tempo),
+        stake_threshold: p.stake_threshold,
+        tao_weight: p.tao_weight,
+        owner_uid,
+        commit_reveal: s.hp.commit_reveal_enabled,
+    })
+}
+
+/// Runs the epoch of `netuid` with the pots drained from its pending emission.
+pub fn run_epoch(
+    st: &mut State<'_>,
+    netuid: NetUid,
+    pots: PendingEmission,
+    previous_epoch_block: u64,
+) -> Result<()> {
+    let mut subnet = st.subnet(netuid)?;
+    let mut nrs: Vec<Neuron> = neurons(st, netuid)?;
+    let hotkeys: Vec<AccountId> = nrs.iter().map(|n| n.hotkey).collect();
+    let mut alpha_stake = Vec::with_capacity(nrs.len());
+    let mut root_stake = Vec::with_capacity(nrs.len());
+    for hk in &hotkeys {
+        alpha_stake.push(staking::hotkey_alpha(st, hk, netuid)?.rao());
+        root_stake.push(staking::hotkey_alpha(st, hk, NetUid::ROOT)?.rao());
+    }
+    let owner_uid = nrs
+        .iter()
+        .position(|n| n.hotkey == subnet.owner_hotkey)
+        .and_then(|u| u16::try_from(u).ok());
+    let emission = pots
+        .server
+        .saturating_add(pots.validator)
+        .saturating_add(pots.root);
+    let input = yuma::EpochInput {
+        n: subnet.n,
+        current_block: st.block(),
+        last_mechanism_step_block: previous_epoch_block,
+        alpha_stake: alpha_stake.clone(),
+        tao_stake: root_stake.clone(),
+        last_update: nrs.iter().map(|n| n.last_update).collect(),
+        block_at_registration: nrs.iter().map(|n| n.registered_at).collect(),
+        weights: nrs.iter().map(|n| n.weights.clone()).collect(),
+        commit_blocks: if subnet.hp.commit_reveal_enabled {
+            weights::commit_blocks(st, &subnet, &hotkeys)?
+        } else {
+            Vec::new()
+        },
+        rao_emission: emission.rao(),
+    };
+    let state = yuma::EpochState {
+        bonds: nrs.iter().map(|n| n.bonds.clone()).collect(),
+        validator_permits: nrs.iter().map(|n| n.validator_permit).collect(),
+    };
+    let params = yuma_params(st, &subnet, owner_uid)?;
+    let out = match yuma::epoch(&params, &input, &state) {
+        Ok(out) => out,
+        Err(_) => {
+            // Malformed inputs are a bug; keep the pots for the next epoch rather than lose them.
+            subnet.pending = pots;
+            return st.put_subnet(&subnet);
+        }
+    };
+    // Store the outputs.
+    for (i, nr) in nrs.iter_mut().enumerate() {
+        nr.active = out.active.get(i).copied().unwrap_or(false);
+        nr.stake_weight = out.stake_weight.get(i).copied().unwrap_or(0);
+        nr.validator_permit = out.new_validator_permits.get(i).copied().unwrap_or(false);
+        nr.consensus = out.consensus.get(i).copied().unwrap_or(0);
+        nr.validator_trust = out.validator_trust.get(i).copied().unwrap_or(0);
+        nr.incentive = out.incentive.get(i).copied().unwrap_or(0);
+        nr.dividends = out.dividends.get(i).copied().unwrap_or(0);
+        nr.emission = AlphaBalance::from_rao(out.emission.get(i).copied().unwrap_or(0));
+        nr.bonds = out.bonds.get(i).cloned().unwrap_or_default();
+        let uid = Uid(u16::try_from(i).unwrap_or(u16::MAX));
+        st.put::<Neurons>(&(netuid, uid), nr)?;
+    }
+    let totals = pay(
+        st,
+        &mut subnet,
+        &hotkeys,
+        &alpha_stake,
+        &root_stake,
+        &out,
+        &pots,
+    )?;
+    st.emit(Event::EpochRun {
+        netuid,
+        emission: pots.total(),
+        incentive: AlphaBalance::from_rao(totals.incentive),
+        dividends: AlphaBalance::from_rao(totals.dividends),
+        root_dividends: AlphaBalance::from_rao(totals.root_dividends),
+        owner_cut: AlphaBalance::from_rao(totals.owner_cut),
+        burned: AlphaBalance::from_rao(totals.burned),
+    });
+    Ok(())
+}
+
+fn owner_of(st: &State<'_>, hotkey: &AccountId) -> Result<Option<AccountId>> {
+    Ok(st.get::<Hotkeys>(hotkey)?.map(|h| h.owner))
+}
+
+fn take_of(st: &State<'_>, hotkey: &AccountId) -> Result<u16> {
+    Ok(st.get::<Hotkeys>(hotkey)?.map_or(0, |h| h.take))
+}
+
+/// Pays one epoch; the pots are already counted in the subnet's alpha_out, so anything not
+/// credited to a stake is removed from alpha_out.
+fn pay(
+    st: &mut State<'_>,
+    subnet: &mut Subnet,
+    hotkeys: &[AccountId],
+    alpha_stake: &[u64],
+    root_stake: &[u64],
+    out: &yuma::EpochOutput,
+    pots: &PendingEmission,
+) -> Result<EpochTotals> {
+    let netuid = subnet.netuid;
+    let mut t = EpochTotals::default();
+    let mut server_pot = pots.server.rao();
+    let mut val_pot = pots.validator.rao();
+    let incentive_sum: u64 = out.incentive.iter().map(|&x| u64::from(x)).sum();
+    if incentive_sum == 0 {
+        val_pot = val_pot.saturating_add(server_pot);
+        server_pot = 0;
+    }
+    // Owner cut.
+    let owner_cut = pots.owner;
+    if !owner_cut.is_zero() {
+        staking::credit(st, &subnet.owner_hotkey, netuid, &subnet.owner, owner_cut)?;
+        t.owner_cut = owner_cut.rao();
+    }
+    // Miners.
+    let mut withheld: u64 = 0;
+    let mut paid_server: u64 = 0;
+    for (i, hk) in hotkeys.iter().enumerate() {
+        let inc = u64::from(out.incentive.get(i).copied().unwrap_or(0));
+        let share = pool::mul_div(server_pot, inc, incentive_sum).unwrap_or(0);
+        if share == 0 {
+            continue;
+        }
+        let owner = owner_of(st, hk)?;
+        if *hk == subnet.owner_hotkey || owner.as_ref() == Some(&subnet.owner) {
+            withheld = withheld.saturating_add(share);
+        } else if let Some(owner) = owner {
+            staking::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(share))?;
+            paid_server = paid_server.saturating_add(share);
+        }
+    }
+    t.incentive = paid_server;
+    subnet.miner_burned = if server_pot == 0 {
+        fx(0)
+    } else {
+        fx(withheld).checked_div(fx(server_pot)).unwrap_or(fx(0))
+    };
+    // Validators.
+    let mut inputs: Vec<DividendInput> = (0..hotkeys.len())
+        .map(|i| DividendInput {
+            weight: out.validator_emission.get(i).copied().unwrap_or(0),
+            alpha: alpha_stake.get(i).copied().unwrap_or(0),
+            root: root_stake.get(i).copied().unwrap_or(0),
+        })
+        .collect();
+    if inputs.iter().all(|x| x.weight == 0) {
+        // No dividends at all: validator emission follows stake.
+        let tw = st.params()?.tao_weight;
+        for x in inputs.iter_mut() {
+            x.weight = x
+                .alpha
+                .saturating_add(pool::mul_div(x.root, tw, u64::MAX).unwrap_or(0));
+        }
+    }
+    let tw = st.params()?.tao_weight;
+    let split = split_dividends(val_pot, pots.root.rao(), &inputs, tw);
+    for (hk, (alpha_div, root_div)) in hotkeys.iter().zip(split) {
+        let Some(owner) = owner_of(st, hk)? else {
+            continue;
+        };
+        let take = take_of(st, hk)?;
+        if alpha_div > 0 {
+            let cut = pool::mul_div(alpha_div, u64::from(take), u64::from(u16::MAX)).unwrap_or(0);
+            staking::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(cut))?;
+            staking::distribute_to_stakers(
+                st,
+                hk,
+                netuid,
+                AlphaBalance::from_rao(alpha_div.saturating_sub(cut)),
+            )?;
+            t.dividends = t.dividends.saturating_add(alpha_div);
+        }
+        if root_div > 0 {
+            let cut = pool::mul_div(root_div, u64::from(take), u64::from(u16::MAX)).unwrap_or(0);
+            staking::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(cut))?;
+            // The rest goes to the validator's root stakers, as alpha on this subnet.
+            let rest = root_div.saturating_sub(cut);
+            let stakers = staking::stakers(st, hk, NetUid::ROOT)?;
+            let total: u64 = stakers
+                .iter()
+                .map(|(_, v)| v.rao())
+                .fold(0, u64::saturating_add);
+            let mut given = cut;
+            for (c, v) in stakers {
+                let part = pool::mul_div(rest, v.rao(), total).unwrap_or(0);
+                staking::credit(st, hk, netuid, &c, AlphaBalance::from_rao(part))?;
+                given = given.saturating_add(part);
+            }
+            t.root_dividends = t.root_dividends.saturating_add(given);
+        }
+    }
+    // Whatever was not credited (owner-hotkey incentive, rounding) leaves alpha_out.
+    let distributed = t
+        .owner_cut
+        .saturating_add(t.incentive)
+        .saturating_add(t.dividends)
+        .saturating_add(t.root_dividends);
+    t.burned = pots.total().rao().saturating_sub(distributed);
+    let mut fresh = st.subnet(netuid)?;
+    fresh.miner_burned = subnet.miner_burned;
+    fresh.pool.alpha_out = fresh
+        .pool
+        .alpha_out
+        .saturating_sub(AlphaBalance::from_rao(t.burned));
+    // (Burn and recycle differ only in issuance counters, which alpha does not keep apart.)
+    st.put_subnet(&fresh)?;
+    *subnet = fresh;
+    Ok(t)
+}
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+
+    const T: u64 = types::RAO_PER_TAO;
+
+    /// chain.md §10 at the epoch: V1 (100,000 α + 10,000 TAO root), V2 (100,000 α), dividends
+    /// 0.5 each, P_val = 120.49 α, P_root = 27.11 α, τw = 0.18.
+    #[test]
+    fn worked_example_dividend_split() {
+        let v = [
+            DividendInput {
+                weight: 500_000,
+                alpha: 100_000 * T,
+                root: 10_000 * T,
+            },
+            DividendInput {
+                weight: 500_000,
+                alpha: 100_000 * T,
+                root: 0,
+            },
+        ];
+        let s = split_dividends(
+            120_490_000_000,
+            27_110_000_000,
+            &v,
+            crate::params::TAO_WEIGHT_018,
+        );
+        let two_dp = |x: u64| (x + T / 200) / (T / 100);
+        assert_eq!(two_dp(s[0].0), 5_971); // 59.71 α
+        assert_eq!(two_dp(s[1].0), 6_078); // 60.78 α
+        assert_eq!(two_dp(s[0].1), 2_711); // 27.11 α
+        assert_eq!(s[1].1, 0);
+        // take 18% of V1's alpha dividends = 10.75 α; the rest 48.96 α
+        let take = pool::mul_div(s[0].0, 11_796, 65_535).unwrap();
+        assert_eq!(two_dp(take), 1_075);
+        assert_eq!(two_dp(s[0].0 - take), 4_896);
+        // nominators 20/50/30% of the rest: 9.79, 24.48, 14.69 α
+        let rest = s[0].0 - take;
+        assert_eq!(two_dp(rest * 2 / 10), 979);
+        assert_eq!(two_dp(rest * 5 / 10), 2_448);
+        assert_eq!(two_dp(rest * 3 / 10), 1_469);
+        // root take 4.88 α
+        assert_eq!(two_dp(pool::mul_div(s[0].1, 11_796, 65_535).unwrap()), 488);
+    }
+
+    #[test]
+    fn no_root_weight_moves_root_pot_to_alpha() {
+        let v = [DividendInput {
+            weight: 1,
+            alpha: 10,
+            root: 0,
+        }];
+        assert_eq!(split_dividends(100, 50, &v, u64::MAX / 2), vec![(150, 0)]);
+    }
+}

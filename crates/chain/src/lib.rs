@@ -1,0 +1,62 @@
+//! # rustensor-chain: the Subtensor state machine
+//!
+//! A deterministic, I/O-free implementation of Bittensor's chain rules (`shared/spec/chain.md`,
+//! the **[current]** rules): balances, subnets and their hyperparameters, registration,
+//! serving, weights with commit-reveal, staking in share pools over constant-product pools,
+//! delegation, key swaps, the per-block coinbase and the epoch payout around `yuma`.
+//!
+//! How it fits together:
+//! - [`store`]: the byte-keyed [`store::StateStore`] the node implements, a
+//!   [`store::MemoryStore`], and [`store::Overlay`] to commit or discard changes;
+//! - [`storage`] (typed items, [`storage::STORAGE_VERSION`]) and [`schema`] (the records);
+//! - [`state::State`]: typed access plus the block environment and emitted events;
+//! - domain modules, one each: [`balances`], [`subnets`], [`hyperparams`], [`params`],
+//!   [`registration`], [`serving`], [`weights`], [`pool`], [`staking`], [`delegation`],
+//!   [`swap_keys`], [`coinbase`], [`epoch`];
+//! - [`call`], [`transaction`] (signing payload, verification), [`fees`], [`events`],
+//!   [`error`] (one enum, each error with a hint);
+//! - [`runtime::apply_block`] (hooks, then transactions; returns the change set and receipts),
+//!   [`dry_run::dry_run`], [`genesis`] (dev accounts, presets), [`invariants`].
+//!
+//! No floats, no hash-map iteration, no panics: the workspace's strict lints apply; fixed point
+//! is substrate-fixed where the reference uses it, and pool math is exact in integers.
+
+pub mod balances;
+pub mod call;
+pub mod coinbase;
+pub mod delegation;
+pub mod dry_run;
+pub mod epoch;
+pub mod error;
+pub mod events;
+pub mod fees;
+pub mod genesis;
+pub mod hyperparams;
+pub mod invariants;
+pub mod params;
+pub mod pool;
+pub mod registration;
+pub mod runtime;
+pub mod schema;
+pub mod serving;
+pub mod staking;
+pub mod state;
+pub mod storage;
+pub mod store;
+pub mod subnets;
+pub mod swap_keys;
+pub mod transaction;
+pub mod weights;
+
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
+
+pub use call::Call;
+pub use dry_run::{DryRunReport, dry_run};
+pub use error::ChainError;
+pub use events::Event;
+pub use genesis::{GenesisConfig, Preset};
+pub use runtime::{BlockOutcome, Receipt, TxOutcome, apply_block};
+pub use state::{BlockEnv, State};
+pub use store::{ChangeSet, MemoryStore, Overlay, StateStore};
+pub use transaction::{ChainId, SPEC_VERSION, Transaction};

@@ -1,0 +1,405 @@
+//! Applying blocks: the per-block hooks first, then each transaction in order. A transaction
+//! is checked (signature, nonce, fee), its fee and nonce are committed, and its call runs in
+//! its own overlay: on failure the call's changes and events are discarded, so a rejected call
+//! changes nothing but the fee (and the nonce).
+// The SCALE derives on enums expand to `as` casts of variant indices.
+#![allow(clippy::as_conversions)]
+
+use parity_scale_codec::{Decode, Encode};
+use types::{AccountId, TaoBalance};
+
+use crate::call::Call;
+use crate::error::{ChainError, Result, overflow};
+use crate::events::Event;
+use crate::state::{BlockEnv, State};
+use crate::store::{ChangeSet, Overlay, StateStore};
+use crate::transaction::{ChainId, Transaction};
+use crate::{balances, coinbase, fees};
+
+/// What happened to a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub enum TxOutcome {
+    /// The call succeeded.
+    Applied,
+    /// The call failed; the fee was charged and the nonce used.
+    Failed(ChainError),
+    /// The transaction was not valid (signature, nonce, fee): nothing changed.
+    Invalid(ChainError),
+}
+
+/// One transaction's receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct Receipt {
+    /// Blake2-256 of the encoded transaction.
+    pub tx_hash: [u8; 32],
+    /// The signer.
+    pub signer: AccountId,
+    /// Fee charged (without tip).
+    pub fee: TaoBalance,
+    /// Tip charged.
+    pub tip: TaoBalance,
+    /// Outcome.
+    pub outcome: TxOutcome,
+    /// Events of the call (empty unless applied), then the fee event.
+    pub events: Vec<Event>,
+}
+
+/// The result of applying a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOutcome {
+    /// Every state change of the block, to write atomically.
+    pub changes: ChangeSet,
+    /// Events of the per-block hooks (emission, epochs, scheduled swaps).
+    pub hook_events: Vec<Event>,
+    /// One receipt per transaction, in order.
+    pub receipts: Vec<Receipt>,
+}
+
+/// Applies a block over `store` without modifying it; the caller commits `changes`.
+pub fn apply_block(
+    store: &dyn StateStore,
+    chain: &ChainId,
+    env: &BlockEnv,
+    transactions: &[Transaction],
+) -> Result<BlockOutcome> {
+    let mut overlay = Overlay::new(store);
+    let hook_events = {
+        let mut st = State::new(&mut overlay, env.clone());
+        coinbase::on_initialize(&mut st)?;
+        st.take_events()
+    };
+    let mut receipts = Vec::with_capacity(transactions.len());
+    for tx in transactions {
+        let receipt = if tx.verify(chain) {
+            apply_checked(&mut overlay, env, tx)?
+        } else {
+            invalid_receipt(tx, ChainError::BadSignature)
+        };
+        receipts.push(receipt);
+    }
+    Ok(BlockOutcome {
+        changes: overlay.into_changes(),
+        hook_events,
+        receipts,
+    })
+}
+
+fn invalid_receipt(tx: &Transaction, error: ChainError) -> Receipt {
+    Receipt {
+        tx_hash: tx.hash(),
+        signer: tx.signer,
+        fee: TaoBalance::ZERO,
+        tip: TaoBalance::ZERO,
+        outcome: TxOutcome::Invalid(error),
+        events: Vec::new(),
+    }
+}
+
+/// The fee a transaction pays (without tip).
+pub fn transaction_fee(tx: &Transaction) -> TaoBalance {
+    fees::fee(&tx.call, tx.encoded_size())
+}
+
+/// Checks nonce, fee and coldkey freeze; on success charges fee and tip and bumps the nonce.
+fn pre_dispatch(st: &mut State<'_>, tx: &Transaction, fee: TaoBalance) -> Result<()> {
+    let mut acc = st.account(&tx.signer)?;
+    if tx.nonce < acc.nonce {
+        return Err(ChainError::StaleNonce {
+            expected: acc.nonce,
+            got: tx.nonce,
+        });
+    }
+    if tx.nonce > acc.nonce {
+        return Err(ChainError::FutureNonce {
+            expected: acc.nonce,
+            got: tx.nonce,
+        });
+    }
+    if let Some(swap) = crate::swap_keys::scheduled_swap(st, &tx.signer)? {
+        return Err(ChainError::ColdkeySwapScheduled(swap.execute_at));
+    }
+    let total = fee.checked_add(tx.tip).ok_or_else(|| overflow("fee"))?;
+    if acc.free < total {
+        return Err(ChainError::CannotPayFee { fee: total.rao() });
+    }
+    acc.free = acc.free.saturating_sub(total);
+    acc.nonce = acc.nonce.checked_add(1).ok_or_else(|| overflow("nonce"))?;
+    // A fee that leaves dust empties the account; the nonce is kept so it cannot be replayed.
+    if !acc.free.is_zero() && acc.free < balances::EXISTENTIAL_DEPOSIT {
+        let dust = acc.free;
+        acc.free = TaoBalance::ZERO;
+        balances::recycle(st, dust)?;
+    }
+    st.put_account(&tx.signer, &acc)
+}
+
+/// Applies one transaction whose signature was already checked.
+pub fn apply_checked(
+    store: &mut dyn StateStore,
+    env: &BlockEnv,
+    tx: &Transaction,
+) -> Result<Receipt> {
+    let fee = transaction_fee(tx);
+    // 1. validity and payment, committed even if the call fails
+    let mut pay = Overlay::new(store);
+    {
+        let mut st = State::new(&mut pay, env.clone());
+        if let Err(e) = pre_dispatch(&mut st, tx, fee) {
+            if matches!(e, ChainError::Storage(_) | ChainError::Corrupt(_)) {
+                return Err(e);
+            }
+            return Ok(invalid_receipt(tx, e));
+        }
+    }
+    pay.into_changes().apply_to(store)?;
+    // 2. the call, in its own overlay
+    let mut call_overlay = Overlay::new(store);
+    let result = {
+        let mut st = State::new(&mut call_overlay, env.clone());
+        dispatch(&mut st, &tx.signer, &tx.call).map(|()| st.take_events())
+    };
+    let (outcome, mut events) = match result {
+        Ok(events) => {
+            call_overlay.into_changes().apply_to(store)?;
+            (TxOutcome::Applied, events)
+        }
+        Err(e @ (ChainError::Storage(_) | ChainError::Corrupt(_))) => return Err(e),
+        Err(e) => (TxOutcome::Failed(e), Vec::new()),
+    };
+    // 3. fee and tip to the author
+    let mut st = State::new(store, env.clone());
+    balances::pay_author(&mut st, fee.saturating_add(tx.tip))?;
+    events.push(match &outcome {
+        TxOutcome::Failed(error) => Event::ExtrinsicFailed {
+            who: tx.signer,
+            fee,
+            tip: tx.tip,
+            error: error.clone(),
+        },
+        _ => Event::ExtrinsicSuccess {
+            who: tx.signer,
+            fee,
+            tip: tx.tip,
+        },
+    });
+    Ok(Receipt {
+        tx_hash: tx.hash(),
+        signer: tx.signer,
+        fee,
+        tip: tx.tip,
+        outcome,
+        events,
+    })
+}
+
+/// Runs a call for `signer`.
+pub fn dispatch(st: &mut State<'_>, signer: &AccountId, call: &Call) -> Result<()> {
+    use crate::{
+        delegation, hyperparams, params, registration, serving, staking, subnets, swap_keys,
+        weights,
+    };
+    match call.clone() {
+        Call::TransferAllowDeath { dest, value } => {
+            balances::transfer(st, signer, &dest, value, false)
+        }
+        Call::TransferKeepAlive { dest, value } => {
+            balances::transfer(st, signer, &dest, value, true)
+        }
+        Call::TransferAll { dest, keep_alive } => {
+            balances::transfer_all(st, signer, &dest, keep_alive)
+        }
+        Call::RegisterNetwork { hotkey, identity } => {
+            subnets::register_network(st, signer, &hotkey, identity).map(|_| ())
+        }
+        Call::StartCall { netuid } => subnets::start_call(st, signer, netuid),
+        Call::SetSubnetIdentity { netuid, identity } => {
+            subnets::set_subnet_identity(st, signer, netuid, identity)
+        }
+        Call::SudoSetHyperparameter { netuid, value } => {
+            hyperparams::set_hyperparameter(st, signer, netuid, value)
+        }
+        Call::SudoSetGlobal { param } => params::sudo_set_global(st, signer, param),
+        Call::DissolveNetwork { netuid } => {
+            st.ensure_sudo(signer)?;
+            subnets::dissolve_network(st, netuid)
+        }
+        Call::BurnedRegister { netuid, hotkey } => {
+            registration::burned_register(st, signer, netuid, &hotkey, None).map(|_| ())
+        }
+        Call::RegisterLimit {
+            netuid,
+            hotkey,
+            limit_price,
+        } => registration::burned_register(st, signer, netuid, &hotkey, Some(limit_price))
+            .map(|_| ()),
+        Call::RootRegister { hotkey } => {
+            registration::root_register(st, signer, &hotkey).map(|_| ())
+        }
+        Call::ServeAxon {
+            netuid,
+            version,
+            ip,
+            port,
+            ip_type,
+            protocol,
+            placeholder1,
+            placeholder2,
+        } => {
+            let axon = crate::schema::AxonInfo {
+                block: st.block(),
+                version,
+                ip,
+                port,
+                ip_type,
+                protocol,
+                placeholder1,
+                placeholder2,
+            };
+            serving::serve_axon(st, signer, netuid, axon)
+        }
+        Call::SetWeights {
+            netuid,
+            dests,
+            weights: values,
+            version_key,
+        } => weights::set_weights(st, signer, netuid, &dests, &values, version_key),
+        Call::CommitWeights {
+            netuid,
+            commit_hash,
+        } => weights::commit_weights(st, signer, netuid, commit_hash),
+        Call::RevealWeights {
+            netuid,
+            uids,
+            values,
+            salt,
+            version_key,
+        } => weights::reveal_weights(st, signer, netuid, &uids, &values, &salt, version_key),
+        Call::AddStake {
+            hotkey,
+            netuid,
+            amount_staked,
+        } => staking::add_stake(st, signer, &hotkey, netuid, amount_staked, None).map(|_| ()),
+        Call::AddStakeLimit {
+            hotkey,
+            netuid,
+            amount_staked,
+            limit_price,
+            allow_partial,
+        } => staking::add_stake(
+            st,
+            signer,
+            &hotkey,
+            netuid,
+            amount_staked,
+            Some((limit_price, allow_partial)),
+        )
+        .map(|_| ()),
+        Call::RemoveStake {
+            hotkey,
+            netuid,
+            amount_unstaked,
+        } => staking::remove_stake(st, signer, &hotkey, netuid, amount_unstaked, None).map(|_| ()),
+        Call::RemoveStakeLimit {
+            hotkey,
+            netuid,
+            amount_unstaked,
+            limit_price,
+            allow_partial,
+        } => staking::remove_stake(
+            st,
+            signer,
+            &hotkey,
+            netuid,
+            amount_unstaked,
+            Some((limit_price, allow_partial)),
+        )
+        .map(|_| ()),
+        Call::UnstakeAll { hotkey } => staking::unstake_all(st, signer, &hotkey, false),
+        Call::UnstakeAllAlpha { hotkey } => staking::unstake_all(st, signer, &hotkey, true),
+        Call::MoveStake {
+            origin_hotkey,
+            destination_hotkey,
+            origin_netuid,
+            destination_netuid,
+            alpha_amount,
+        } => staking::move_stake(
+            st,
+            staking::StakeMove {
+                from_coldkey: *signer,
+                to_coldkey: *signer,
+                from_hotkey: origin_hotkey,
+                to_hotkey: destination_hotkey,
+                from_netuid: origin_netuid,
+                to_netuid: destination_netuid,
+                alpha: alpha_amount,
+                limit: None,
+            },
+        ),
+        Call::TransferStake {
+            destination_coldkey,
+            hotkey,
+            origin_netuid,
+            destination_netuid,
+            alpha_amount,
+        } => staking::move_stake(
+            st,
+            staking::StakeMove {
+                from_coldkey: *signer,
+                to_coldkey: destination_coldkey,
+                from_hotkey: hotkey,
+                to_hotkey: hotkey,
+                from_netuid: origin_netuid,
+                to_netuid: destination_netuid,
+                alpha: alpha_amount,
+                limit: None,
+            },
+        ),
+        Call::SwapStake {
+            hotkey,
+            origin_netuid,
+            destination_netuid,
+            alpha_amount,
+        } => staking::move_stake(
+            st,
+            staking::StakeMove {
+                from_coldkey: *signer,
+                to_coldkey: *signer,
+                from_hotkey: hotkey,
+                to_hotkey: hotkey,
+                from_netuid: origin_netuid,
+                to_netuid: destination_netuid,
+                alpha: alpha_amount,
+                limit: None,
+            },
+        ),
+        Call::SwapStakeLimit {
+            hotkey,
+            origin_netuid,
+            destination_netuid,
+            alpha_amount,
+            limit_price,
+            allow_partial,
+        } => staking::move_stake(
+            st,
+            staking::StakeMove {
+                from_coldkey: *signer,
+                to_coldkey: *signer,
+                from_hotkey: hotkey,
+                to_hotkey: hotkey,
+                from_netuid: origin_netuid,
+                to_netuid: destination_netuid,
+                alpha: alpha_amount,
+                limit: Some((limit_price, allow_partial)),
+            },
+        ),
+        Call::BecomeDelegate { hotkey } => delegation::become_delegate(st, signer, &hotkey),
+        Call::IncreaseTake { hotkey, take } => delegation::increase_take(st, signer, &hotkey, take),
+        Call::DecreaseTake { hotkey, take } => delegation::decrease_take(st, signer, &hotkey, take),
+        Call::SwapHotkey { hotkey, new_hotkey } => {
+            swap_keys::swap_hotkey(st, signer, &hotkey, &new_hotkey)
+        }
+        Call::ScheduleSwapColdkey { new_coldkey } => {
+            swap_keys::schedule_swap_coldkey(st, signer, &new_coldkey)
+        }
+    }
+}

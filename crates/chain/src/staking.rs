@@ -1,0 +1,814 @@
+//! Staking: stake is held as shares of a hotkey's alpha on a subnet, so dividends added to
+//! the hotkey's pool raise every staker's value. add/remove/unstake_all/move/transfer/swap,
+//! the `_limit` variants with limit prices and partial fills, the minimum stake, and hotkey
+//! creation (the link from hotkey to its owning coldkey).
+
+use types::{AccountId, AlphaBalance, NetUid, TaoBalance};
+
+use crate::balances;
+use crate::error::{ChainError, Result, overflow};
+use crate::events::Event;
+use crate::pool;
+use crate::schema::{HotkeyInfo, Mechanism, SharePool, Subnet};
+use crate::state::State;
+use crate::storage::{Coldkeys, HotkeyPools, Hotkeys, StakeShares};
+
+// ---------------------------------------------------------------- hotkeys
+
+/// The hotkey's record, or `HotKeyAccountNotExists`.
+pub fn hotkey(st: &State<'_>, hotkey: &AccountId) -> Result<HotkeyInfo> {
+    st.get::<Hotkeys>(hotkey)?
+        .ok_or(ChainError::HotKeyAccountNotExists)
+}
+
+/// Links `hotkey` to `coldkey` if it is new; fails if another coldkey owns it.
+pub fn ensure_hotkey(
+    st: &mut State<'_>,
+    coldkey: &AccountId,
+    hotkey: &AccountId,
+) -> Result<HotkeyInfo> {
+    if let Some(info) = st.get::<Hotkeys>(hotkey)? {
+        if info.owner != *coldkey {
+            return Err(ChainError::NonAssociatedColdKey);
+        }
+        return Ok(info);
+    }
+    let info = HotkeyInfo {
+        owner: *coldkey,
+        take: st.params()?.max_delegate_take,
+        last_take_increase: 0,
+        registered_on: Vec::new(),
+    };
+    st.put::<Hotkeys>(hotkey, &info)?;
+    let mut ck = st.get_or_default::<Coldkeys>(coldkey)?;
+    if !ck.owned_hotkeys.contains(hotkey) {
+        ck.owned_hotkeys.push(*hotkey);
+    }
+    st.put::<Coldkeys>(coldkey, &ck)?;
+    Ok(info)
+}
+
+/// Fails unless `coldkey` owns `hotkey`.
+pub fn ensure_owner(
+    st: &State<'_>,
+    coldkey: &AccountId,
+    hotkey_id: &AccountId,
+) -> Result<HotkeyInfo> {
+    let info = hotkey(st, hotkey_id)?;
+    if info.owner != *coldkey {
+        return Err(ChainError::NonAssociatedColdKey);
+    }
+    Ok(info)
+}
+
+// ---------------------------------------------------------------- share pools
+
+/// The hotkey's share pool on a subnet.
+pub fn share_pool(st: &State<'_>, hotkey: &AccountId, netuid: NetUid) -> Result<SharePool> {
+    st.get_or_default::<HotkeyPools>(&(*hotkey, netuid))
+}
+
+/// Total alpha held by a hotkey on a subnet (for all its stakers).
+pub fn hotkey_alpha(st: &State<'_>, hotkey: &AccountId, netuid: NetUid) -> Result<AlphaBalance> {
+    Ok(share_pool(st, hotkey, netuid)?.alpha)
+}
+
+fn shares_of(
+    st: &State<'_>,
+    hotkey: &AccountId,
+    netuid: NetUid,
+    coldkey: &AccountId,
+) -> Result<u128> {
+    st.get_or_default::<StakeShares>(&(*hotkey, netuid, *coldkey))
+}
+
+/// The value of `shares` in `pool`, rounded down; the sole holder gets everything.
+fn value_of(pool: &SharePool, shares: u128) -> AlphaBalance {
+    if shares == 0 || pool.shares == 0 {
+        return AlphaBalance::ZERO;
+    }
+    if shares >= pool.shares {
+        return pool.alpha;
+    }
+    let v = u128::from(pool.alpha.rao())
+        .checked_mul(shares)
+        .and_then(|n| n.checked_div(pool.shares));
+    AlphaBalance::from_rao(v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
+}
+
+/// The stake of (hotkey, coldkey) on a subnet.
+pub fn stake_of(
+    st: &State<'_>,
+    hotkey: &AccountId,
+    netuid: NetUid,
+    coldkey: &AccountId,
+) -> Result<AlphaBalance> {
+    let pool = share_pool(st, hotkey, netuid)?;
+    Ok(value_of(&pool, shares_of(st, hotkey, netuid, coldkey)?))
+}
+
+/// All (coldkey, stake) on a hotkey on a subnet, in key order.
+pub fn stakers(
+    st: &State<'_>,
+    hotkey: &AccountId,
+    netuid: NetUid,
+) -> Result<Vec<(AccountId, AlphaBalance)>> {
+    let pool = share_pool(st, hotkey, netuid)?;
+    Ok(st
+        .scan::<StakeShares, _>(&(*hotkey, netuid))?
+        .into_iter()
+        .map(|((_, _, c), s)| (c, value_of(&pool, s)))
+        .collect())
+}
+
+/// Adds `alpha` to (hotkey, coldkey)'s stake by minting shares at the current share price.
+/// The alpha must already be counted in the subnet's `alpha_out`.
+pub fn credit(
+    st: &mut State<'_>,
+    hotkey: &AccountId,
+    netuid: NetUid,
+    coldkey: &AccountId,
+    alpha: AlphaBalance,
+) -> Result<()> {
+    if alpha.is_zero() {
+        return Ok(());
+    }
+    let key = (*hotkey, netuid);
+    let mut p = st.get_or_default::<HotkeyPools>(&key)?;
+    let new_shares = if p.shares == 0 || p.alpha.is_zero() {
+        u128::from(alpha.rao())
+    } else {
+        u128::from(alpha.rao())
+            .checked_mul(p.shares)
+            .and_then(|n| n.checked_div(u128::from(p.alpha.rao())))
+            .ok_or_else(|| overflow("shares"))?
+    };
+    p.alpha = p
+        .alpha
+        .checked_add(alpha)
+        .ok_or_else(|| overflow("hotkey alpha"))?;
+    p.shares = p
+        .shares
+        .checked_add(new_shares)
+        .ok_or_else(|| overflow("shares"))?;
+    st.put::<HotkeyPools>(&key, &p)?;
+    let skey = (*hotkey, netuid, *coldkey);
+    let mine = st.get_or_default::<StakeShares>(&skey)?;
+    st.put::<StakeShares>(&skey, &mine.saturating_add(new_shares))?;
+    let mut ck = st.get_or_default::<Coldkeys>(coldkey)?;
+    if !ck.staking_hotkeys.contains(hotkey) {
+        ck.staking_hotkeys.push(*hotkey);
+        st.put::<Coldkeys>(coldkey, &ck)?;
+    }
+    Ok(())
+}
+
+/// Removes `alpha` from (hotkey, coldkey)'s stake, burning shares (rounded up).
+pub fn debit(
+    st: &mut State<'_>,
+    hotkey: &AccountId,
+    netuid: NetUid,
+    coldkey: &AccountId,
+    alpha: AlphaBalance,
+) -> Result<()> {
+    let key = (*hotkey, netuid);
+    let skey = (*hotkey, netuid, *coldkey);
+    let mut p = st.get_or_default::<HotkeyPools>(&key)?;
+    let mine = st.get_or_default::<StakeShares>(&skey)?;
+    let value = value_of(&p, mine);
+    if alpha > value {
+        return Err(ChainError::NotEnoughStakeToWithdraw {
+            needed: alpha.rao(),
+            available: value.rao(),
+        });
+    }
+    let burn = if alpha == value {
+        mine
+    } else {
+        // ceil(alpha · shares / pool alpha)
+        let num = u128::from(alpha.rao())
+            .checked_mul(p.shares)
+            .ok_or_else(|| overflow("shares"))?;
+        let den = u128::from(p.alpha.rao()).max(1);
+        num.checked_add(den.saturating_sub(1))
+            .and_then(|n| n.checked_div(den))
+            .ok_or_else(|| overflow("shares"))?
+            .min(mine)
+    };
+    p.alpha = p.alpha.saturating_sub(alpha);
+    p.shares = p.shares.saturating_sub(burn);
+    if p.shares == 0 && p.alpha.is_zero() {
+        st.remove::<HotkeyPools>(&key)?;
+    } else {
+        st.put::<HotkeyPools>(&key, &p)?;
+    }
+    let left = mine.saturating_sub(burn);
+    if left == 0 {
+        st.remove::<StakeShares>(&skey)?;
+    } else {
+        st.put::<StakeShares>(&skey, &left)?;
+    }
+    Ok(())
+}
+
+/// Adds `alpha` to the hotkey's pool for all its stakers (dividends). With no stakers yet it
+/// goes to the hotkey's owner.
+pub fn distribute_to_stakers(
+    st: &mut State<'_>,
+    hotkey: &AccountId,
+    netuid: NetUid,
+    alpha: AlphaBalance,
+) -> Result<()> {
+    let key = (*hotkey, netuid);
+    let mut p = st.get_or_default::<HotkeyPools>(&key)?;
+    if p.shares == 0 {
+        let owner = self::hotkey(st, hotkey)?.owner;
+        return credit(st, hotkey, netuid, &owner, alpha);
+    }
+    p.alpha = p
+        .alpha
+        .checked_add(alpha)
+        .ok_or_else(|| overflow("hotkey alpha"))?;
+    st.put::<HotkeyPools>(&key, &p)
+}
+
+// ---------------------------------------------------------------- pool operations
+
+fn ensure_tradable(subnet: &Subnet) -> Result<()> {
+    if subnet.mechanism == Mechanism::Dynamic && !subnet.subtoken_enabled {
+        return Err(ChainError::SubtokenDisabled(subnet.netuid));
+    }
+    Ok(())
+}
+
+/// Buys alpha with `tao` (already taken from the buyer) on `netuid`; the fee goes to the block
+/// author and the TAO into the pool. Returns (alpha bought, fee).
+pub fn swap_tao_for_alpha(
+    st: &mut State<'_>,
+    netuid: NetUid,
+    tao: TaoBalance,
+    drop_fees: bool,
+) -> Result<(AlphaBalance, TaoBalance)> {
+    let mut subnet = st.subnet(netuid)?;
+    let (alpha, fee) = pool::buy(subnet.mechanism, &mut subnet.pool, tao.rao(), drop_fees)?;
+    st.put_subnet(&subnet)?;
+    let fee = TaoBalance::from_rao(fee);
+    balances::pay_author(st, fee)?;
+    Ok((AlphaBalance::from_rao(alpha), fee))
+}
+
+/// Sells `alpha` (already taken from a stake) on `netuid`. Returns (TAO to the seller, fee).
+pub fn swap_alpha_for_tao(
+    st: &mut State<'_>,
+    netuid: NetUid,
+    alpha: AlphaBalance,
+    drop_fees: bool,
+) -> Result<(TaoBalance, TaoBalance)> {
+    let mut subnet = st.subnet(netuid)?;
+    let (tao, fee) = pool::sell(subnet.mechanism, &mut subnet.pool, alpha.rao(), drop_fees)?;
+    st.put_subnet(&subnet)?;
+    let fee = TaoBalance::from_rao(fee);
+    balances::pay_author(st, fee)?;
+    Ok((TaoBalance::from_rao(tao), fee))
+}
+
+/// TAO value of `alpha` at the spot price (rounded down).
+pub fn tao_value(subnet: &Subnet, alpha: AlphaBalance) -> TaoBalance {
+    let price = pool::spot_price_rao(subnet.mechanism, &subnet.pool);
+    TaoBalance::from_rao(pool::mul_div(alpha.rao(), price, types::RAO_PER_TAO).unwrap_or(u64::MAX))
+}
+
+// ---------------------------------------------------------------- calls
+
+/// A limit: (limit price in rao per α, allow partial fill).
+pub type Limit = Option<(u64, bool)>;
+
+/// add_stake / add_stake_limit. Returns the alpha bought.
+pub fn add_stake(
+    st: &mut State<'_>,
+    coldkey: &AccountId,
+    hotkey_id: &AccountId,
+    netuid: NetUid,
+    amount: TaoBalance,
+    limit: Limit,
+) -> Result<AlphaBalance> {
+    let subnet = st.subnet(netuid)?;
+    ensure_tradable(&subnet)?;
+    hotkey(st, hotkey_id)?;
+    let params = st.params()?;
+    if amount < params.min_stake {
+        return Err(ChainError::AmountTooLow(params.min_stake.rao()));
+    }
+    let free = balances::free(st, coldkey)?;
+    if free < amount {
+        return Err(ChainError::InsufficientBalance {
+            needed: amount.rao(),
+            available: free.rao(),
+        });
+    }
+    let mut exec = amount;
+    if let Some((limit_price, allow_partial)) = limit
+        && subnet.mechanism == Mechanism::Dynamic
+    {
+        let max = pool::max_buy_within_limit(&subnet.pool, amount.rao(), limit_price)?;
+        if max < amount.rao() && !allow_partial || max == 0 {
+            return Err(ChainError::SlippageTooHigh);
+        }
+        exec = TaoBalance::from_rao(max);
+    }
+    // Quote first so a failing swap leaves the balance untouched (the overlay would anyway).
+    pool::quote_buy(subnet.mechanism, &subnet.pool, exec.rao(), false)?;
+    balances::withdraw(st, coldkey, exec, false)?;
+    let (alpha, fee) = swap_tao_for_alpha(st, netuid, exec, false)?;
+    if alpha.is_zero() {
+        return Err(ChainError::AmountTooLow(params.min_stake.rao()));
+    }
+    credit(st, hotkey_id, netuid, coldkey, alpha)?;
+    st.emit(Event::StakeAdded {
+        coldkey: *coldkey,
+        hotkey: *hotkey_id,
+        netuid,
+        tao: exec,
+        alpha,
+        fee,
+    });
+    Ok(alpha)
+}
+
+/// remove_stake / remove_stake_limit. Returns the TAO received.
+pub fn remove_stake(
+    st: &mut State<'_>,
+    coldkey: &AccountId,
+    hotkey_id: &AccountId,
+    netuid: NetUid,
+    amount: AlphaBalance,
+    limit: Limit,
+) -> Result<TaoBalance> {
+    let subnet = st.subnet(netuid)?;
+    ensure_tradable(&subnet)?;
+    let params = st.params()?;
+    if amount.is_zero() {
+        return Err(ChainError::AmountTooLow(params.min_stake.rao()));
+    }
+    let stake = stake_of(st, hotkey_id, netuid, coldkey)?;
+    if amount > stake {
+        return Err(ChainError::NotEnoughStakeToWithdraw {
+            needed: amount.rao(),
+            available: stake.rao(),
+        });
+    }
+    let mut exec = amount;
+    if let Some((limit_price, allow_partial)) = limit
+        && subnet.mechanism == Mechanism::Dynamic
+    {
+        let max = pool::max_sell_within_limit(&subnet.pool, amount.rao(), limit_price)?;
+        if max < amount.rao() && !allow_partial || max == 0 {
+            return Err(ChainError::SlippageTooHigh);
+        }
+        exec = AlphaBalance::from_rao(max);
+    }
+    // A nominator left below the nominator minimum is unstaked fully.
+    let rest = stake.saturating_sub(exec);
+    let owner = hotkey(st, hotkey_id)?.owner;
+    if !rest.is_zero() && owner != *coldkey && tao_value(&subnet, rest) < params.nominator_min_stake
+    {
+        exec = stake;
+    }
+    let quote = pool::quote_sell(subnet.mechanism, &subnet.pool, exec.rao(), false)?;
+    if exec != stake && quote.amount_out < params.min_stake.rao() {
+        return Err(ChainError::AmountTooLow(params.min_stake.rao()));
+    }
+    debit(st, hotkey_id, netuid, coldkey, exec)?;
+    let (tao, fee) = swap_alpha_for_tao(st, netuid, exec, false)?;
+    balances::deposit(st, coldkey, tao)?;
+    st.emit(Event::StakeRemoved {
+        coldkey: *coldkey,
+        hotkey: *hotkey_id,
+        netuid,
+        alpha: exec,
+        tao,
+        fee,
+    });
+    Ok(tao)
+}
+
+/// unstake_all (everything to TAO) or unstake_all_alpha (non-root alpha to root stake).
+pub fn unstake_all(
+    st: &mut State<'_>,
+    coldkey: &AccountId,
+    hotkey_id: &AccountId,
+    to_root: bool,
+) -> Result<()> {
+    hotkey(st, hotkey_id)?;
+    let mut total_tao = TaoBalance::ZERO;
+    let mut any = false;
+    for subnet in st.subnets()? {
+        let netuid = subnet.netuid;
+        if to_root && netuid.is_root() {
+            continue;
+        }
+        let stake = stake_of(st, hotkey_id, netuid, coldkey)?;
+        if stake.is_zero() || ensure_tradable(&subnet).is_err() {
+            continue;
+        }
+        any = true;
+        debit(st, hotkey_id, netuid, coldkey, stake)?;
+        let (tao, fee) = swap_alpha_for_tao(st, netuid, stake, false)?;
+        st.emit(Event::StakeRemoved {
+            coldkey: *coldkey,
+            hotkey: *hotkey_id,
+            netuid,
+            alpha: stake,
+            tao,
+            fee,
+        });
+        total_tao = total_tao.saturating_add(tao);
+    }
+    if !any {
+        return Err(ChainError::AmountTooLow(0));
+    }
+    if to_root && !total_tao.is_zero() {
+        let (alpha, fee) = swap_tao_for_alpha(st, NetUid::ROOT, total_tao, false)?;
+        credit(st, hotkey_id, NetUid::ROOT, coldkey, alpha)?;
+        st.emit(Event::StakeAdded {
+            coldkey: *coldkey,
+            hotkey: *hotkey_id,
+            netuid: NetUid::ROOT,
+            tao: total_tao,
+            alpha,
+            fee,
+        });
+    } else {
+        balances::deposit(st, coldkey, total_tao)?;
+    }
+    Ok(())
+}
+
+/// A stake move: move_stake (same coldkey), transfer_stake (new coldkey), swap_stake (same
+/// hotkey and coldkey, new subnet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StakeMove {
+    /// Origin coldkey (the signer).
+    pub from_coldkey: AccountId,
+    /// Destination coldkey.
+    pub to_coldkey: AccountId,
+    /// Origin hotkey.
+    pub from_hotkey: AccountId,
+    /// Destination hotkey.
+    pub to_hotkey: AccountId,
+    /// Origin subnet.
+    pub from_netuid: NetUid,
+    /// Destination subnet.
+    pub to_netuid: NetUid,
+    /// Alpha to move.
+    pub alpha: AlphaBalance,
+    /// For swap_stake_limit: minimum origin/destination price ratio × 1e9, allow partial.
+    pub limit: Limit,
+}
+
+/// Executes a stake move.
+pub fn move_stake(st: &mut State<'_>, m: StakeMove) -> Result<()> {
+    let from = st.subnet(m.from_netuid)?;
+    let to = st.subnet(m.to_netuid)?;
+    ensure_tradable(&from)?;
+    ensure_tradable(&to)?;
+    hotkey(st, &m.to_hotkey)?;
+    if m.from_coldkey != m.to_coldkey && (!from.hp.transfers_enabled || !to.hp.transfers_enabled) {
+        let netuid = if from.hp.transfers_enabled {
+            m.to_netuid
+        } else {
+            m.from_netuid
+        };
+        return Err(ChainError::TransferDisallowed(netuid));
+    }
+    if m.from_netuid == m.to_netuid
+        && m.from_hotkey == m.to_hotkey
+        && m.from_coldkey == m.to_coldkey
+    {
+        return Err(ChainError::SameNetuid);
+    }
+    let params = st.params()?;
+    let stake = stake_of(st, &m.from_hotkey, m.from_netuid, &m.from_coldkey)?;
+    if m.alpha.is_zero() {
+        return Err(ChainError::AmountTooLow(params.min_stake.rao()));
+    }
+    if m.alpha > stake {
+        return Err(ChainError::NotEnoughStakeToWithdraw {
+            needed: m.alpha.rao(),
+            available: stake.rao(),
+        });
+    }
+    let mut alpha = m.alpha;
+    if let Some((limit, allow_partial)) = m.limit {
+        let max = max_swap_within_limit(&from, &to, alpha.rao(), limit)?;
+        if max < alpha.rao() && !allow_partial || max == 0 {
+            return Err(ChainError::SlippageTooHigh);
+        }
+        alpha = AlphaBalance::from_rao(max);
+    }
+    if tao_value(&from, alpha) < params.min_stake {
+        return Err(ChainError::AmountTooLow(params.min_stake.rao()));
+    }
+    debit(st, &m.from_hotkey, m.from_netuid, &m.from_coldkey, alpha)?;
+    let (alpha_in, tao) = if m.from_netuid == m.to_netuid {
+        // Same subnet: a pure share transfer, no swap.
+        (alpha, tao_value(&from, alpha))
+    } else {
+        // Fee charged once: the origin leg is fee-free unless the origin is root.
+        let origin_free = !m.from_netuid.is_root();
+        let (tao, _) = swap_alpha_for_tao(st, m.from_netuid, alpha, origin_free)?;
+        let (bought, _) = swap_tao_for_alpha(st, m.to_netuid, tao, !origin_free)?;
+        (bought, tao)
+    };
+    credit(st, &m.to_hotkey, m.to_netuid, &m.to_coldkey, alpha_in)?;
+    st.emit(Event::StakeMoved {
+        from_coldkey: m.from_coldkey,
+        to_coldkey: m.to_coldkey,
+        from_hotkey: m.from_hotkey,
+        to_hotkey: m.to_hotkey,
+        from_netuid: m.from_netuid,
+        to_netuid: m.to_netuid,
+        alpha_out: alpha,
+        alpha_in,
+        tao,
+    });
+    Ok(())
+}
+
+/// Price of `from` in units of `to`, × 1e9 (rao of `to` alpha per `from` alpha).
+fn relative_price(from: &Subnet, to: &Subnet) -> Option<u128> {
+    let pf = u128::from(pool::spot_price_rao(from.mechanism, &from.pool));
+    let pt = u128::from(pool::spot_price_rao(to.mechanism, &to.pool)).max(1);
+    pf.checked_mul(u128::from(types::RAO_PER_TAO))?
+        .checked_div(pt)
+}
+
+/// The largest alpha amount whose swap keeps the origin/destination price ratio ≥ `limit`.
+fn max_swap_within_limit(from: &Subnet, to: &Subnet, max: u64, limit: u64) -> Result<u64> {
+    if relative_price(from, to).unwrap_or(0) < u128::from(limit) {
+        return Err(ChainError::PriceLimitExceeded);
+    }
+    let origin_free = !from.netuid.is_root();
+    Ok(pool::largest_ok(max, |a| {
+        let (mut f, mut t) = (from.clone(), to.clone());
+        let Ok((tao, _)) = pool::sell(f.mechanism, &mut f.pool, a, origin_free) else {
+            return false;
+        };
+        if pool::buy(t.mechanism, &mut t.pool, tao, !origin_free).is_err() {
+            return false;
+        }
+        relative_price(&f, &t).unwrap_or(0) >= u128::from(limit)
+    }))
+}
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    const T: u64 = types::RAO_PER_TAO;
+
+    #[test]
+    fn shares_track_dividends_pro_rata() {
+        let mut t = TestChain::with_subnet(1000 * T, 1000 * T);
+        let (ck1, ck2, hk) = (acct(1), acct(2), acct(3));
+        t.with(|st| {
+            ensure_hotkey(st, &ck1, &hk)?;
+            credit(st, &hk, NET, &ck1, AlphaBalance::from_rao(300))?;
+            credit(st, &hk, NET, &ck2, AlphaBalance::from_rao(100))?;
+            distribute_to_stakers(st, &hk, NET, AlphaBalance::from_rao(400))
+        })
+        .unwrap();
+        t.with(|st| {
+            assert_eq!(stake_of(st, &hk, NET, &ck1)?.rao(), 600);
+            assert_eq!(stake_of(st, &hk, NET, &ck2)?.rao(), 200);
+            // a later staker buys at the new share price and gets no past dividends
+            credit(st, &hk, NET, &acct(9), AlphaBalance::from_rao(200))?;
+            assert_eq!(stake_of(st, &hk, NET, &acct(9))?.rao(), 200);
+            debit(st, &hk, NET, &ck1, AlphaBalance::from_rao(600))?;
+            assert_eq!(stake_of(st, &hk, NET, &ck1)?.rao(), 0);
+            assert_eq!(hotkey_alpha(st, &hk, NET)?.rao(), 400);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn add_and_remove_stake_round_trip_with_fees() {
+        let mut t = TestChain::with_subnet(1000 * T, 1000 * T);
+        let (ck, hk) = (acct(1), acct(2));
+        t.fund(&ck, 100 * T);
+        t.with(|st| ensure_hotkey(st, &ck, &hk).map(|_| ()))
+            .unwrap();
+        let alpha = t
+            .with(|st| add_stake(st, &ck, &hk, NET, TaoBalance::from_rao(10 * T), None))
+            .unwrap();
+        assert!(alpha.rao() < 10 * T && alpha.rao() > 9 * T);
+        assert_eq!(t.free(&ck), 90 * T);
+        let tao = t
+            .with(|st| remove_stake(st, &ck, &hk, NET, alpha, None))
+            .unwrap();
+        assert!(tao.rao() < 10 * T && tao.rao() > 9_980_000_000, "{tao}");
+        t.assert_conservation();
+    }
+
+    #[test]
+    fn stake_errors() {
+        let mut t = TestChain::with_subnet(1000 * T, 1000 * T);
+        let (ck, hk) = (acct(1), acct(2));
+        t.fund(&ck, T);
+        let e = t
+            .with(|st| add_stake(st, &ck, &hk, NET, TaoBalance::from_rao(T / 10), None))
+            .unwrap_err();
+        assert_eq!(e, ChainError::HotKeyAccountNotExists);
+        t.with(|st| ensure_hotkey(st, &ck, &hk).map(|_| ()))
+            .unwrap();
+        let e = t
+            .with(|st| add_stake(st, &ck, &hk, NET, TaoBalance::from_rao(1_000), None))
+            .unwrap_err();
+        assert_eq!(e, ChainError::AmountTooLow(2_000_000));
+        let e = t
+            .with(|st| add_stake(st, &ck, &hk, NET, TaoBalance::from_rao(2 * T), None))
+            .unwrap_err();
+        assert!(matches!(e, ChainError::InsufficientBalance { .. }));
+        let e = t
+            .with(|st| remove_stake(st, &ck, &hk, NET, AlphaBalance::from_rao(5), None))
+            .unwrap_err();
+        assert!(matches!(e, ChainError::NotEnoughStakeToWithdraw { .. }));
+        let e = t
+            .with(|st| add_stake(st, &ck, &hk, NetUid(77), TaoBalance::from_rao(T / 2), None))
+            .unwrap_err();
+        assert_eq!(e, ChainError::SubnetNotExists(NetUid(77)));
+    }
+
+    #[test]
+    fn limit_orders_partially_fill() {
+        let mut t = TestChain::with_subnet(1000 * T, 1000 * T);
+        let (ck, hk) = (acct(1), acct(2));
+        t.fund(&ck, 1000 * T);
+        t.with(|st| ensure_hotkey(st, &ck, &hk).map(|_| ()))
+            .unwrap();
+        // price 1.0; limit 1.01 → about 5 TAO fits
+        let e = t
+            .with(|st| {
+                add_stake(
+                    st,
+                    &ck,
+                    &hk,
+                    NET,
+                    TaoBalance::from_rao(100 * T),
+                    Some((1_010_000_000, false)),
+                )
+            })
+            .unwrap_err();
+        assert_eq!(e, ChainError::SlippageTooHigh);
+        let alpha = t
+            .with(|st| {
+                add_stake(
+                    st,
+                    &ck,
+                    &hk,
+                    NET,
+                    TaoBalance::from_rao(100 * T),
+                    Some((1_010_000_000, true)),
+                )
+            })
+            .unwrap();
+        assert!(alpha.rao() > 4 * T && alpha.rao() < 6 * T, "{alpha}");
+        let price = t
+            .with(|st| {
+                Ok(pool::spot_price_rao(
+                    Mechanism::Dynamic,
+                    &st.subnet(NET)?.pool,
+                ))
+            })
+            .unwrap();
+        assert!(price <= 1_010_000_000);
+        let e = t
+            .with(|st| {
+                add_stake(
+                    st,
+                    &ck,
+                    &hk,
+                    NET,
+                    TaoBalance::from_rao(T),
+                    Some((900_000_000, true)),
+                )
+            })
+            .unwrap_err();
+        assert_eq!(e, ChainError::PriceLimitExceeded);
+    }
+
+    #[test]
+    fn move_transfer_and_swap_stake() {
+        let mut t = TestChain::with_subnet(1000 * T, 1000 * T);
+        t.add_subnet(NetUid(2), 500 * T, 1000 * T);
+        let (ck, hk, hk2, ck2) = (acct(1), acct(2), acct(3), acct(4));
+        t.fund(&ck, 100 * T);
+        t.with(|st| {
+            ensure_hotkey(st, &ck, &hk)?;
+            ensure_hotkey(st, &ck, &hk2)?;
+            add_stake(st, &ck, &hk, NET, TaoBalance::from_rao(10 * T), None).map(|_| ())
+        })
+        .unwrap();
+        let stake = t.with(|st| stake_of(st, &hk, NET, &ck)).unwrap();
+        // move half to another hotkey on the same subnet: pure share transfer
+        let half = AlphaBalance::from_rao(stake.rao() / 2);
+        t.with(|st| {
+            move_stake(
+                st,
+                StakeMove {
+                    from_coldkey: ck,
+                    to_coldkey: ck,
+                    from_hotkey: hk,
+                    to_hotkey: hk2,
+                    from_netuid: NET,
+                    to_netuid: NET,
+                    alpha: half,
+                    limit: None,
+                },
+            )
+        })
+        .unwrap();
+        assert_eq!(t.with(|st| stake_of(st, &hk2, NET, &ck)).unwrap(), half);
+        // transfer to another coldkey
+        t.with(|st| {
+            move_stake(
+                st,
+                StakeMove {
+                    from_coldkey: ck,
+                    to_coldkey: ck2,
+                    from_hotkey: hk2,
+                    to_hotkey: hk2,
+                    from_netuid: NET,
+                    to_netuid: NET,
+                    alpha: half,
+                    limit: None,
+                },
+            )
+        })
+        .unwrap();
+        assert_eq!(t.with(|st| stake_of(st, &hk2, NET, &ck2)).unwrap(), half);
+        // swap to subnet 2 (price 0.5 → about twice the alpha)
+        let rest = t.with(|st| stake_of(st, &hk, NET, &ck)).unwrap();
+        t.with(|st| {
+            move_stake(
+                st,
+                StakeMove {
+                    from_coldkey: ck,
+                    to_coldkey: ck,
+                    from_hotkey: hk,
+                    to_hotkey: hk,
+                    from_netuid: NET,
+                    to_netuid: NetUid(2),
+                    alpha: rest,
+                    limit: None,
+                },
+            )
+        })
+        .unwrap();
+        let on2 = t.with(|st| stake_of(st, &hk, NetUid(2), &ck)).unwrap();
+        assert!(on2.rao() > rest.rao() * 19 / 10, "{on2} vs {rest}");
+        // nothing-changes move is rejected
+        let e = t
+            .with(|st| {
+                move_stake(
+                    st,
+                    StakeMove {
+                        from_coldkey: ck,
+                        to_coldkey: ck,
+                        from_hotkey: hk,
+                        to_hotkey: hk,
+                        from_netuid: NetUid(2),
+                        to_netuid: NetUid(2),
+                        alpha: on2,
+                        limit: None,
+                    },
+                )
+            })
+            .unwrap_err();
+        assert_eq!(e, ChainError::SameNetuid);
+        t.assert_conservation();
+    }
+
+    #[test]
+    fn unstake_all_returns_tao_and_alpha_variant_restakes_on_root() {
+        let mut t = TestChain::with_subnet(1000 * T, 1000 * T);
+        let (ck, hk) = (acct(1), acct(2));
+        t.fund(&ck, 100 * T);
+        t.with(|st| {
+            ensure_hotkey(st, &ck, &hk)?;
+            add_stake(st, &ck, &hk, NET, TaoBalance::from_rao(10 * T), None).map(|_| ())
+        })
+        .unwrap();
+        t.with(|st| unstake_all(st, &ck, &hk, true)).unwrap();
+        let root = t.with(|st| stake_of(st, &hk, NetUid::ROOT, &ck)).unwrap();
+        assert!(root.rao() > 9_900_000_000);
+        t.with(|st| unstake_all(st, &ck, &hk, false)).unwrap();
+        assert!(t.free(&ck) > 99 * T);
+        let e = t.with(|st| unstake_all(st, &ck, &hk, false)).unwrap_err();
+        assert_eq!(e, ChainError::AmountTooLow(0));
+        t.assert_conservation();
+    }
+}
