@@ -1,1 +1,9 @@
-//! The rustensor node (work in progress, issue #5).
+//! # rustensor-node: the block-producing node
+//!
+//! Status: foundation of issue #5 (work in progress).
+//!
+//! - [`block`]: header and block, SCALE codec, block hash and transaction root, and the
+//!   commonware traits consensus needs;
+//! - [`store`]: the redb state database with a jmt state root, committed atomically per block;
+pub mod block;
+pub mod store;
