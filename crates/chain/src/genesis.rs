@@ -12,7 +12,7 @@ use crate::state::{BlockEnv, State};
 use crate::storage::{STORAGE_VERSION, Version};
 use crate::store::{MemoryStore, StateStore};
 use crate::transaction::{ChainId, SPEC_VERSION, blake2_256};
-use crate::{balances, subnets};
+use crate::{balances, registration, staking, subnets};
 
 /// A parameter preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,23 @@ pub struct GenesisConfig {
     pub root_owner: AccountId,
     /// Subnets besides root.
     pub subnets: Vec<GenesisSubnet>,
+    /// Stakes at genesis (the TAO is minted and staked; root stakes make the hotkey a root
+    /// validator). Root stake matters: it sets each subnet's root proportion, which caps
+    /// alpha injection (chain.md §4.3).
+    pub stakes: Vec<GenesisStake>,
+}
+
+/// A stake that exists at genesis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenesisStake {
+    /// The staking coldkey (also the hotkey's owner if the hotkey is new).
+    pub coldkey: AccountId,
+    /// The hotkey.
+    pub hotkey: AccountId,
+    /// The subnet.
+    pub netuid: NetUid,
+    /// TAO staked.
+    pub tao: TaoBalance,
 }
 
 /// The dev account names, in order.
@@ -101,11 +118,18 @@ impl GenesisConfig {
             started: preset == Preset::Fast,
             hyperparams: None,
         };
+        let stakes = vec![GenesisStake {
+            coldkey: alice.clone(),
+            hotkey: subnet.owner_hotkey.clone(),
+            netuid: NetUid::ROOT,
+            tao: tao(10_000),
+        }];
         Ok(Self {
             params,
             balances,
             root_owner: alice,
             subnets: vec![subnet],
+            stakes,
         })
     }
 
@@ -149,6 +173,23 @@ impl GenesisConfig {
                 s.first_emission_block = Some(1);
                 s.subtoken_enabled = true;
             }
+            st.put_subnet(&s)?;
+        }
+        for g in &self.stakes {
+            balances::deposit(&mut st, &g.coldkey, g.tao)?;
+            balances::note_minted(&mut st, g.tao)?;
+            staking::ensure_hotkey(&mut st, &g.coldkey, &g.hotkey)?;
+            if g.netuid.is_root() && registration::uid_of(&st, NetUid::ROOT, &g.hotkey)?.is_none() {
+                registration::append_neuron(&mut st, NetUid::ROOT, &g.hotkey)?;
+            }
+            // Genesis stakes may go into subnets that have not started yet.
+            let mut s = st.subnet(g.netuid)?;
+            let was = s.subtoken_enabled;
+            s.subtoken_enabled = true;
+            st.put_subnet(&s)?;
+            staking::add_stake(&mut st, &g.coldkey, &g.hotkey, g.netuid, g.tao, None)?;
+            let mut s = st.subnet(g.netuid)?;
+            s.subtoken_enabled = was;
             st.put_subnet(&s)?;
         }
         Ok(())
@@ -215,6 +256,12 @@ mod tests {
         assert!(s1.subtoken_enabled);
         assert_eq!(s1.pool.tao, tao(10));
         let t = st.totals().unwrap();
-        assert_eq!(t.total_issuance, tao(3_000_000 + 6_000 + 10));
+        assert_eq!(t.total_issuance, tao(3_000_000 + 6_000 + 10 + 10_000));
+        let hot = dev_account("Alice//hot").unwrap();
+        assert_eq!(
+            crate::staking::hotkey_alpha(&st, &hot, NetUid::ROOT).unwrap(),
+            AlphaBalance::from_rao(10_000 * RAO_PER_TAO)
+        );
+        assert_eq!(crate::invariants::check(&st).unwrap(), None);
     }
 }

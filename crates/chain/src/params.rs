@@ -108,7 +108,7 @@ impl Params {
     /// Fast local development: short tempo, low burn and lock cost, no rate-limit waits.
     pub fn fast() -> Self {
         Self {
-            network_min_lock: TaoBalance::from_rao(RAO_PER_TAO),
+            network_min_lock: TaoBalance::from_rao(100u64.saturating_mul(RAO_PER_TAO)),
             network_lock_reduction_interval: 1_000,
             network_rate_limit: 0,
             network_immunity_period: 1_000,

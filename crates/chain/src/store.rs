@@ -100,6 +100,16 @@ impl ChangeSet {
         self.changes.is_empty()
     }
 
+    /// The changes as a map (`Some` writes, `None` deletes).
+    pub fn into_map(self) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        self.changes
+    }
+
+    /// Changes from a map.
+    pub fn from_map(changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>) -> Self {
+        Self { changes }
+    }
+
     /// Writes the changes into `store`.
     pub fn apply_to(self, store: &mut dyn StateStore) -> Result<()> {
         for (key, value) in self.changes {

@@ -53,6 +53,7 @@ impl TestChain {
             balances: vec![],
             root_owner: acct(0),
             subnets: vec![],
+            stakes: vec![],
         };
         Self {
             store: g.build().unwrap(),
@@ -176,6 +177,80 @@ impl TestChain {
     pub fn read<T>(&self, f: impl FnOnce(&State<'_>) -> Result<T>) -> T {
         let mut store: MemoryStore = self.store.clone();
         let st = State::new(&mut store, self.env());
+        f(&st).unwrap()
+    }
+}
+
+/// A single-node block producer over a memory store: sign calls, produce blocks.
+pub struct Sim {
+    pub store: MemoryStore,
+    pub chain: crate::transaction::ChainId,
+    pub block: u64,
+    pub author: AccountId,
+    pending: Vec<crate::transaction::Transaction>,
+    next_nonce: std::collections::BTreeMap<AccountId, u64>,
+}
+
+impl Sim {
+    /// Starts from `genesis`; blocks are authored by acct(250).
+    pub fn new(genesis: &crate::genesis::GenesisConfig) -> Self {
+        let store = genesis.build().unwrap();
+        let chain = crate::genesis::chain_id(&store);
+        Self {
+            store,
+            chain,
+            block: 0,
+            author: acct(250),
+            pending: Vec::new(),
+            next_nonce: Default::default(),
+        }
+    }
+
+    /// Signs `call` with the signer's next nonce and queues it for the next block.
+    pub fn submit(&mut self, who: &keys::Keypair, call: crate::call::Call) {
+        let id = who.account_id();
+        let nonce = match self.next_nonce.get(&id) {
+            Some(n) => *n,
+            None => self.read(|st| Ok(st.account(&id)?.nonce)),
+        };
+        self.next_nonce.insert(id, nonce + 1);
+        let tx =
+            crate::transaction::Transaction::sign(who, nonce, TaoBalance::ZERO, call, &self.chain);
+        self.pending.push(tx);
+    }
+
+    /// Applies the next block with the queued transactions and commits it.
+    pub fn produce_block(&mut self) -> crate::runtime::BlockOutcome {
+        self.block += 1;
+        let env = BlockEnv {
+            number: self.block,
+            author: Some(self.author),
+        };
+        let txs = std::mem::take(&mut self.pending);
+        let out = crate::runtime::apply_block(&self.store, &self.chain, &env, &txs).unwrap();
+        out.changes.clone().apply_to(&mut self.store).unwrap();
+        // Resync nonces with the state (invalid transactions did not use theirs).
+        self.next_nonce.clear();
+        out
+    }
+
+    /// Produces `n` empty blocks.
+    pub fn run_blocks(&mut self, n: u64) {
+        for _ in 0..n {
+            self.produce_block();
+        }
+    }
+
+    /// Reads through the state.
+    pub fn read<T>(&self, f: impl FnOnce(&State<'_>) -> Result<T>) -> T {
+        let mut store = self.store.clone();
+        let st = State::new(
+            &mut store,
+            BlockEnv {
+                number: self.block,
+                author: Some(self.author),
+            },
+        );
         f(&st).unwrap()
     }
 }
