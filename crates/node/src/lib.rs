@@ -7,3 +7,5 @@
 //! - [`store`]: the redb state database with a jmt state root, committed atomically per block;
 pub mod block;
 pub mod store;
+pub mod mempool;
+pub mod state_machine;

@@ -43,7 +43,7 @@ const TXS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_by_hash");
 const META_HEAD: &str = "head";
 
 /// Errors of the state database.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// redb failed (I/O, corruption, transaction error).
     #[error("state database: {0}")]
