@@ -9,3 +9,8 @@ pub mod block;
 pub mod store;
 pub mod mempool;
 pub mod state_machine;
+pub mod exec;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
+pub mod application;
+pub mod node;

@@ -1,0 +1,316 @@
+//! The node's shared state and the [`Node`] handle the RPC layer uses: head, blocks, state
+//! snapshots, transaction submission and head subscriptions.
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use commonware_consensus::marshal::{Identifier, core::Mailbox, standard::Standard};
+use commonware_consensus::simplex::scheme::ed25519::Scheme;
+use commonware_consensus::types::Height;
+use tokio::sync::broadcast;
+
+use crate::block::{Block, BlockLimits, Digest};
+use crate::exec::{Executor, NodeError};
+use crate::mempool::{Mempool, MempoolConfig, MempoolError};
+use crate::state_machine::{StateMachine, TxCheckError};
+use crate::store::{Hash32, Head, Snapshot, StateDb, TxLocation};
+
+/// Node settings that do not depend on the network.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Target time between blocks (12 s on the reference chain; 250 ms to 1 s for `--dev`).
+    pub block_time: Duration,
+    /// Genesis timestamp, ms since the Unix epoch (part of the genesis hash).
+    pub genesis_timestamp_ms: u64,
+    /// Most transactions in a block.
+    pub max_block_txs: usize,
+    /// Block decoding limits; proposals stay under them.
+    pub limits: BlockLimits,
+    /// Mempool bounds.
+    pub mempool: MempoolConfig,
+    /// How far in the future a block's timestamp may be before verifiers wait for it.
+    pub max_clock_drift: Duration,
+}
+
+impl NodeConfig {
+    /// Reference defaults: 12 s blocks.
+    pub fn reference() -> Self {
+        Self {
+            block_time: Duration::from_secs(12),
+            genesis_timestamp_ms: 0,
+            max_block_txs: 50_000,
+            limits: BlockLimits::default(),
+            mempool: MempoolConfig::default(),
+            max_clock_drift: Duration::from_secs(2),
+        }
+    }
+
+    /// Development defaults: 250 ms blocks.
+    pub fn dev() -> Self {
+        Self {
+            block_time: Duration::from_millis(250),
+            ..Self::reference()
+        }
+    }
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self::reference()
+    }
+}
+
+/// A block reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockRef {
+    /// Height.
+    pub height: u64,
+    /// Hash.
+    pub hash: Hash32,
+    /// State root after it.
+    pub state_root: Hash32,
+    /// Timestamp (ms).
+    pub timestamp_ms: u64,
+}
+
+impl BlockRef {
+    /// The reference of a block.
+    pub fn of(block: &Block) -> Self {
+        Self {
+            height: block.header.height,
+            hash: block.hash(),
+            state_root: block.header.state_root,
+            timestamp_ms: block.header.timestamp_ms,
+        }
+    }
+}
+
+/// The chain heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainHead {
+    /// Last block committed to the state database (finalized).
+    pub finalized: BlockRef,
+    /// Highest block this node proposed or verified (may still be replaced).
+    pub best: BlockRef,
+}
+
+/// The marshal mailbox type (finalized blocks by height or hash).
+pub type Marshal = Mailbox<Scheme, Standard<Block>>;
+
+/// State shared by the handle, the consensus application and the finalizer.
+pub struct Shared<SM> {
+    pub(crate) executor: Executor<SM>,
+    pub(crate) mempool: Mutex<Mempool>,
+    pub(crate) config: NodeConfig,
+    pub(crate) genesis: Block,
+    pub(crate) heads: Mutex<ChainHead>,
+    pub(crate) new_heads: broadcast::Sender<BlockRef>,
+    pub(crate) finalized_heads: broadcast::Sender<BlockRef>,
+    pub(crate) halted: Mutex<Option<String>>,
+    pub(crate) marshal: OnceLock<Marshal>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Entries are replaced whole, so a poisoned lock still holds consistent data.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<SM: StateMachine> Shared<SM> {
+    pub(crate) fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        lock(&self.mempool)
+    }
+
+    pub(crate) fn halt(&self, reason: String) {
+        tracing::error!(%reason, "node halted");
+        *lock(&self.halted) = Some(reason);
+    }
+
+    pub(crate) fn check_running(&self) -> Result<(), NodeError> {
+        match lock(&self.halted).as_ref() {
+            Some(reason) => Err(NodeError::Halted(reason.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a newly executed block as best if it is higher.
+    pub(crate) fn note_best(&self, block: &Block) {
+        let r = BlockRef::of(block);
+        let mut heads = lock(&self.heads);
+        if r.height > heads.best.height {
+            heads.best = r;
+            drop(heads);
+            let _ = self.new_heads.send(r);
+        }
+    }
+
+    /// Commits a finalized block, prunes the mempool and notifies subscribers.
+    pub(crate) fn finalize(&self, block: &Block) -> Result<Option<Head>, NodeError> {
+        self.check_running()?;
+        let Some(head) = self.executor.finalize(block)? else {
+            return Ok(None);
+        };
+        let r = BlockRef::of(block);
+        {
+            let mut heads = lock(&self.heads);
+            heads.finalized = r;
+            if heads.best.height < r.height {
+                heads.best = r;
+            }
+        }
+        let snapshot = self.executor.db().snapshot()?;
+        let machine = self.executor.machine();
+        let dropped = self
+            .mempool()
+            .prune(|sender| machine.account_nonce(&snapshot, sender).ok());
+        tracing::debug!(height = head.height, txs = block.transactions.len(), dropped, "finalized");
+        let _ = self.finalized_heads.send(r);
+        Ok(Some(head))
+    }
+}
+
+/// A cheap, cloneable handle to a running (or not yet started) node.
+pub struct Node<SM> {
+    pub(crate) shared: Arc<Shared<SM>>,
+}
+
+impl<SM> Clone for Node<SM> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<SM: StateMachine> Node<SM> {
+    /// Opens the node over `db`: writes genesis on first start, checks it afterwards, and
+    /// resumes at the last committed block.
+    pub fn new(machine: SM, db: StateDb, config: NodeConfig) -> Result<Self, NodeError> {
+        let executor = Executor::new(Arc::new(machine), db);
+        let genesis = executor.init_genesis(config.genesis_timestamp_ms)?;
+        let head = executor
+            .db()
+            .head()?
+            .ok_or_else(|| NodeError::Halted("no head after genesis".into()))?;
+        let finalized = BlockRef {
+            height: head.height,
+            hash: head.hash,
+            state_root: head.state_root,
+            timestamp_ms: if head.height == 0 {
+                genesis.header.timestamp_ms
+            } else {
+                0
+            },
+        };
+        let (new_heads, _) = broadcast::channel(256);
+        let (finalized_heads, _) = broadcast::channel(256);
+        Ok(Self {
+            shared: Arc::new(Shared {
+                executor,
+                mempool: Mutex::new(Mempool::new(config.mempool)),
+                config,
+                genesis,
+                heads: Mutex::new(ChainHead {
+                    finalized,
+                    best: finalized,
+                }),
+                new_heads,
+                finalized_heads,
+                halted: Mutex::new(None),
+                marshal: OnceLock::new(),
+            }),
+        })
+    }
+
+    /// The genesis block.
+    pub fn genesis(&self) -> &Block {
+        &self.shared.genesis
+    }
+
+    /// The node settings.
+    pub fn config(&self) -> &NodeConfig {
+        &self.shared.config
+    }
+
+    /// Finalized and best heads.
+    pub fn head(&self) -> ChainHead {
+        *lock(&self.shared.heads)
+    }
+
+    /// Why the node stopped, if it did (e.g. a state root mismatch).
+    pub fn halted(&self) -> Option<String> {
+        lock(&self.shared.halted).clone()
+    }
+
+    /// A consistent read view of the finalized state.
+    pub fn state(&self) -> Result<Snapshot, NodeError> {
+        Ok(self.shared.executor.db().snapshot()?)
+    }
+
+    /// Validates a transaction against the finalized state and pools it.
+    pub fn submit(&self, tx: Vec<u8>) -> Result<Hash32, MempoolError> {
+        let snapshot = self.state().map_err(|e| TxCheckError::Invalid(e.to_string()))?;
+        let machine = self.shared.executor.machine();
+        let meta = machine.check_tx(&snapshot, &tx)?;
+        let nonce = machine
+            .account_nonce(&snapshot, &meta.sender)
+            .map_err(|e| TxCheckError::Invalid(e.to_string()))?;
+        self.shared.mempool().insert(meta, tx, nonce)
+    }
+
+    /// The nonce a wallet should sign next for `account` (state nonce plus pooled run).
+    pub fn next_nonce(&self, account: &Hash32) -> Result<u64, NodeError> {
+        let snapshot = self.state()?;
+        let nonce = self
+            .shared
+            .executor
+            .machine()
+            .account_nonce(&snapshot, account)?;
+        Ok(self.shared.mempool().next_nonce(account, nonce))
+    }
+
+    /// Number of pooled transactions.
+    pub fn mempool_len(&self) -> usize {
+        self.shared.mempool().len()
+    }
+
+    /// New best heads (proposed or verified blocks).
+    pub fn subscribe_heads(&self) -> broadcast::Receiver<BlockRef> {
+        self.shared.new_heads.subscribe()
+    }
+
+    /// Finalized heads, after their state is committed.
+    pub fn subscribe_finalized(&self) -> broadcast::Receiver<BlockRef> {
+        self.shared.finalized_heads.subscribe()
+    }
+
+    /// A committed transaction's location and receipt.
+    pub fn transaction(&self, hash: &Hash32) -> Result<Option<TxLocation>, NodeError> {
+        Ok(self.state()?.transaction(hash)?)
+    }
+
+    /// A finalized block by height.
+    pub async fn block_by_height(&self, height: u64) -> Result<Option<Block>, NodeError> {
+        if height == 0 {
+            return Ok(Some(self.shared.genesis.clone()));
+        }
+        self.fetch(Identifier::Height(Height::new(height))).await
+    }
+
+    /// A finalized block by hash.
+    pub async fn block_by_hash(&self, hash: &Hash32) -> Result<Option<Block>, NodeError> {
+        if *hash == self.shared.genesis.hash() {
+            return Ok(Some(self.shared.genesis.clone()));
+        }
+        let Some(height) = self.state()?.block_height(hash)? else {
+            return Ok(None);
+        };
+        self.fetch(Identifier::Height(Height::new(height))).await
+    }
+
+    async fn fetch(&self, id: Identifier<Digest>) -> Result<Option<Block>, NodeError> {
+        let Some(marshal) = self.shared.marshal.get() else {
+            return Ok(None);
+        };
+        Ok(marshal.get_block(id).await.map(|b| b.inner().clone()))
+    }
+}
