@@ -119,8 +119,8 @@ impl GenesisConfig {
             hyperparams: None,
         };
         let stakes = vec![GenesisStake {
-            coldkey: alice.clone(),
-            hotkey: subnet.owner_hotkey.clone(),
+            coldkey: alice,
+            hotkey: subnet.owner_hotkey,
             netuid: NetUid::ROOT,
             tao: tao(10_000),
         }];

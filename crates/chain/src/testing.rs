@@ -119,17 +119,11 @@ impl TestChain {
     }
 
     pub fn free(&self, who: &AccountId) -> u64 {
-        let mut store = self.store.clone();
-        State::new(&mut store, self.env())
-            .account(who)
-            .unwrap()
-            .free
-            .rao()
+        self.read(|st| st.account(who)).free.rao()
     }
 
     pub fn totals(&self) -> Totals {
-        let mut store = self.store.clone();
-        State::new(&mut store, self.env()).totals().unwrap()
+        self.read(|st| st.totals())
     }
 
     pub fn set_block(&mut self, n: u64) {
@@ -166,17 +160,15 @@ impl TestChain {
 
     /// Panics if an accounting invariant is broken.
     pub fn assert_conservation(&self) {
-        let mut store = self.store.clone();
-        let st = State::new(&mut store, self.env());
-        if let Some(msg) = invariants::check(&st).unwrap() {
+        if let Some(msg) = self.read(invariants::check) {
             panic!("{msg}");
         }
     }
 
     /// Reads through the state.
     pub fn read<T>(&self, f: impl FnOnce(&State<'_>) -> Result<T>) -> T {
-        let mut store: MemoryStore = self.store.clone();
-        let st = State::new(&mut store, self.env());
+        let mut overlay = Overlay::new(&self.store);
+        let st = State::new(&mut overlay, self.env());
         f(&st).unwrap()
     }
 }
@@ -243,9 +235,9 @@ impl Sim {
 
     /// Reads through the state.
     pub fn read<T>(&self, f: impl FnOnce(&State<'_>) -> Result<T>) -> T {
-        let mut store = self.store.clone();
+        let mut overlay = Overlay::new(&self.store);
         let st = State::new(
-            &mut store,
+            &mut overlay,
             BlockEnv {
                 number: self.block,
                 author: Some(self.author),

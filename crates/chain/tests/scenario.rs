@@ -2,6 +2,13 @@
 //! started; 3 validators and 10 miners register; stake is added (with a nominator); validators
 //! set weights for 5 tempos; then better-weighted miners hold more alpha, validators and the
 //! nominator earned dividends, and the owner got the cut. Prints the numbers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
 
 use chain::call::Call;
 use chain::genesis::{GenesisConfig, Preset, dev_account};
@@ -167,7 +174,7 @@ fn subnet_lifecycle_pays_miners_validators_nominators_and_owner() {
     assert!(!owner_stake.is_zero());
 
     // Accounting holds.
-    let broken = sim.read(|st| chain::invariants::check(st));
+    let broken = sim.read(chain::invariants::check);
     assert_eq!(broken, None);
     let s = sim.read(|st| st.subnet(netuid));
     println!(
