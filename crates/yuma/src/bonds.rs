@@ -1,12 +1,17 @@
 //! Bonds and dividends: classic Yuma (column-normalised EMA of stake-weighted weights) and
 //! Yuma3 (per-validator bond levels in [0, 1], optionally with liquid alpha).
+//!
+//! The reference materialises every intermediate matrix (masked bonds, normalised bonds, bond
+//! deltas, normalised deltas, EMA, normalised EMA). Here the stored u16 bonds are read in place
+//! and the per-column divisions are fused into the EMA pass, so only the EMA itself is built.
+//! The arithmetic, and its order, is the reference's.
 
 use crate::fixed::{
-    I32F32, I64F64, ONE, ZERO, fixed64_to_fixed32, safe_div_64, u16_proportion_to_fixed,
-    u16_to_fixed,
+    I32F32, I64F64, ONE, ZERO, fixed_proportion_to_u16, fixed64_to_fixed32, mul, safe_div_64,
+    u16_proportion_to_fixed, u16_to_fixed,
 };
 use crate::liquid_alpha::{Sigmoid, alpha_matrix, walk_row};
-use crate::sparse::{self, Matrix, Row};
+use crate::sparse::{self, Matrix, Row, Scratch, div_col, divisors};
 use crate::vector::normalize;
 
 /// Largest n for which a trace includes the dense n x n liquid-alpha matrix.
@@ -14,10 +19,12 @@ pub(crate) const LIQUID_ALPHA_TRACE_MAX_N: usize = 1024;
 
 /// What the bonds step hands back to the epoch.
 pub(crate) struct BondsOutcome {
-    /// The bonds to store (as fixed values; converted to u16 on write-back).
-    pub ema: Matrix,
+    /// The bonds rows to store: u16 EMA for uids with a new permit, empty otherwise.
+    pub stored: Vec<Vec<(u16, u16)>>,
     /// Dividends, normalised.
     pub dividends: Vec<I32F32>,
+    /// Traced only: the EMA as fixed values (classic: after the column max-upscale).
+    pub ema: Option<Matrix>,
     /// Classic only, traced only: the column-normalised EMA used for dividends.
     pub ema_normalized: Option<Matrix>,
     /// Yuma3 with liquid alpha, traced only: the reference's dense alpha matrix.
@@ -33,94 +40,256 @@ pub(crate) fn moving_average_alpha(bonds_moving_average: u64) -> I32F32 {
     ONE.saturating_sub(fixed64_to_fixed32(bma))
 }
 
-/// Stored u16 bonds as fixed values, dropping the columns of recently registered uids.
-fn load_bonds(
-    stored: &[Vec<(u16, u16)>],
-    recently_registered: &[bool],
-    convert: fn(u16) -> I32F32,
-) -> Matrix {
-    stored
-        .iter()
-        .map(|row| {
-            row.iter()
-                .filter(|(j, _)| {
-                    !recently_registered
-                        .get(usize::from(*j))
-                        .copied()
-                        .unwrap_or(false)
-                })
-                .map(|&(j, v)| (j, convert(v)))
-                .collect()
-        })
-        .collect()
-}
-
 /// Shared inputs of both variants.
 pub(crate) struct BondsInput<'a> {
     pub n: usize,
+    /// Stored bonds rows (u16).
     pub stored: &'a [Vec<(u16, u16)>],
+    /// Columns of uids registered since the last epoch: their bonds are dropped.
     pub recently_registered: &'a [bool],
     pub weights_for_bonds: &'a Matrix,
     pub active_stake: &'a [I32F32],
     pub incentive: &'a [I32F32],
     pub consensus: &'a [I32F32],
     pub bonds_moving_average: u64,
+    /// Permits to store: only these uids keep a bonds row.
+    pub new_permits: &'a [bool],
+    /// Column sums of `weights_for_bonds ∘ active_stake` when already known (the ranks, when
+    /// the weights for bonds are the clipped weights).
+    pub weighted_col_sums: Option<&'a [I32F32]>,
     pub trace: bool,
+}
+
+impl BondsInput<'_> {
+    /// Row `i` of the stored bonds as fixed values (`convert`), masked columns left out.
+    fn old_row(
+        &self,
+        i: usize,
+        convert: fn(u16) -> I32F32,
+    ) -> impl Iterator<Item = (u16, I32F32)> + '_ {
+        self.stored
+            .get(i)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|(j, _)| {
+                !self
+                    .recently_registered
+                    .get(usize::from(*j))
+                    .copied()
+                    .unwrap_or(false)
+            })
+            .map(move |&(j, v)| (j, convert(v)))
+    }
+
+    /// Column sums (saturating) of the masked stored bonds.
+    fn old_col_sums(&self, convert: fn(u16) -> I32F32) -> Vec<I32F32> {
+        let mut sums = vec![ZERO; self.n];
+        for i in 0..self.stored.len() {
+            for (j, v) in self.old_row(i, convert) {
+                if let Some(s) = sums.get_mut(usize::from(j)) {
+                    *s = s.saturating_add(v);
+                }
+            }
+        }
+        sums
+    }
+
+    /// The masked stored bonds as a matrix (trace only).
+    fn old_matrix(&self, convert: fn(u16) -> I32F32) -> Matrix {
+        (0..self.stored.len())
+            .map(|i| self.old_row(i, convert).collect())
+            .collect()
+    }
 }
 
 /// Classic Yuma: `B = colnorm(EMA(colnorm(Wb ∘ A), colnorm(B_old)))`, `D = normalize(B · I)`,
 /// stored column max-upscaled.
 pub(crate) fn classic(inp: &BondsInput<'_>) -> BondsOutcome {
     let n = inp.n;
-    let mut old = load_bonds(inp.stored, inp.recently_registered, u16_to_fixed);
-    sparse::col_normalize(&mut old, n);
-    let mut delta = sparse::row_hadamard(inp.weights_for_bonds, inp.active_stake);
-    sparse::col_normalize(&mut delta, n);
+    let wb = inp.weights_for_bonds;
+    // colnorm(B_old) and colnorm(Wb ∘ A) are applied entry by entry inside the EMA pass.
+    let old_div = divisors(&inp.old_col_sums(u16_to_fixed));
+    let delta_div = match inp.weighted_col_sums {
+        Some(sums) => divisors(sums),
+        None => {
+            let mut sums = vec![ZERO; n];
+            for (row, a) in wb.iter().zip(inp.active_stake) {
+                for (j, w) in row {
+                    if let Some(s) = sums.get_mut(usize::from(*j)) {
+                        *s = s.saturating_add(mul(*w, *a));
+                    }
+                }
+            }
+            divisors(&sums)
+        }
+    };
     let alpha = moving_average_alpha(inp.bonds_moving_average);
-    let mut ema = sparse::ema(&delta, &old, n, alpha);
-    sparse::col_normalize(&mut ema, n);
-    let mut dividends = sparse::matmul_transpose(&ema, inp.incentive);
+    let one_minus_alpha = ONE.saturating_sub(alpha);
+    let mut acc = Scratch::new(n);
+    let mut ema_sums = vec![ZERO; n];
+    let mut ema: Matrix = wb
+        .iter()
+        .zip(inp.active_stake)
+        .enumerate()
+        .map(|(i, (row, a))| {
+            let old_empty = inp.stored.get(i).is_none_or(Vec::is_empty);
+            if row.is_empty() && old_empty {
+                return Row::new();
+            }
+            for (j, w) in row {
+                let delta = div_col(&delta_div, *j, mul(*w, *a));
+                acc.add(*j, mul(alpha, delta));
+            }
+            for (j, b) in inp.old_row(i, u16_to_fixed) {
+                acc.add(j, mul(one_minus_alpha, div_col(&old_div, j, b)));
+            }
+            acc.drain_positive_with(|j, v| {
+                if let Some(s) = ema_sums.get_mut(usize::from(j)) {
+                    *s = s.saturating_add(v);
+                }
+            })
+        })
+        .collect();
+
+    // Column-normalise in place; in the same pass, dividends `d_i = sum_j I_j * B_ij`
+    // (saturating) and the column maxima for the upscale.
+    let sum_div = divisors(&ema_sums);
+    let mut col_max = vec![ZERO; n];
+    let mut dividends: Vec<I32F32> = ema
+        .iter_mut()
+        .map(|row| {
+            let mut d = ZERO;
+            for (j, v) in row.iter_mut() {
+                *v = div_col(&sum_div, *j, *v);
+                let i_j = inp.incentive.get(usize::from(*j)).copied().unwrap_or(ZERO);
+                d = d.saturating_add(mul(i_j, *v));
+                if let Some(m) = col_max.get_mut(usize::from(*j))
+                    && *m < *v
+                {
+                    *m = *v;
+                }
+            }
+            d
+        })
+        .collect();
     normalize(&mut dividends);
     let ema_normalized = inp.trace.then(|| ema.clone());
-    sparse::col_max_upscale(&mut ema, n);
+
+    // Column max-upscale, converted to u16 for the rows that keep bonds.
+    let max_div = divisors(&col_max);
+    if inp.trace {
+        for row in &mut ema {
+            for (j, v) in row.iter_mut() {
+                *v = div_col(&max_div, *j, *v);
+            }
+        }
+    }
+    let stored = ema
+        .iter()
+        .zip(inp.new_permits)
+        .map(|(row, permit)| {
+            if !*permit {
+                return Vec::new();
+            }
+            row.iter()
+                .map(|(j, v)| {
+                    let up = if inp.trace {
+                        *v
+                    } else {
+                        div_col(&max_div, *j, *v)
+                    };
+                    (*j, fixed_proportion_to_u16(up))
+                })
+                .collect()
+        })
+        .collect();
     BondsOutcome {
-        ema,
+        stored,
         dividends,
+        ema: inp.trace.then_some(ema),
         ema_normalized,
         liquid_alphas: None,
     }
+}
+
+/// The u16 rows to store: `floor(v * 65535)` for uids with a new permit.
+fn stored_rows(ema: &Matrix, new_permits: &[bool]) -> Vec<Vec<(u16, u16)>> {
+    ema.iter()
+        .zip(new_permits)
+        .map(|(row, permit)| {
+            if *permit {
+                row.iter()
+                    .map(|(j, v)| (*j, fixed_proportion_to_u16(*v)))
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
 }
 
 /// Yuma3: bonds are levels in [0, 1] moved toward the weights by alpha (fixed or liquid);
 /// `D = normalize(A ∘ (colnorm(B) · I))`.
 pub(crate) fn yuma3(inp: &BondsInput<'_>, liquid: Option<&Sigmoid>) -> BondsOutcome {
     let n = inp.n;
-    let old = load_bonds(inp.stored, inp.recently_registered, u16_proportion_to_fixed);
+    let convert = u16_proportion_to_fixed;
     let liquid = liquid.filter(|_| inp.consensus.iter().any(|c| *c != ZERO));
     let (ema, liquid_alphas) = match liquid {
         Some(sigmoid) => {
-            let ema = ema_liquid(inp.weights_for_bonds, &old, inp.consensus, sigmoid, n);
-            let alphas = (inp.trace && n <= LIQUID_ALPHA_TRACE_MAX_N)
-                .then(|| alpha_matrix(sigmoid, inp.weights_for_bonds, &old, inp.consensus));
+            let ema = ema_liquid(inp, sigmoid);
+            let alphas = (inp.trace && n <= LIQUID_ALPHA_TRACE_MAX_N).then(|| {
+                alpha_matrix(
+                    sigmoid,
+                    inp.weights_for_bonds,
+                    &inp.old_matrix(convert),
+                    inp.consensus,
+                )
+            });
             (ema, alphas)
         }
         None => {
             let alpha = moving_average_alpha(inp.bonds_moving_average);
-            (sparse::ema(inp.weights_for_bonds, &old, n, alpha), None)
+            let one_minus_alpha = ONE.saturating_sub(alpha);
+            let mut acc = Scratch::new(n);
+            let ema = inp
+                .weights_for_bonds
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let old_empty = inp.stored.get(i).is_none_or(Vec::is_empty);
+                    if row.is_empty() && old_empty {
+                        return Row::new();
+                    }
+                    for (j, w) in row {
+                        acc.add(*j, mul(alpha, *w));
+                    }
+                    for (j, b) in inp.old_row(i, convert) {
+                        acc.add(j, mul(one_minus_alpha, b));
+                    }
+                    acc.drain_positive()
+                })
+                .collect();
+            (ema, None)
         }
     };
-    let mut normalized = ema.clone();
-    sparse::col_normalize(&mut normalized, n);
-    let per_validator = sparse::row_dot(&normalized, inp.incentive);
-    let mut dividends: Vec<I32F32> = per_validator
+    // Dividends from the column-normalised EMA (the EMA itself is what gets stored).
+    let col_div = divisors(&sparse::col_sums(&ema, n));
+    let mut dividends: Vec<I32F32> = ema
         .iter()
         .zip(inp.active_stake)
-        .map(|(t, a)| t.checked_mul(*a).unwrap_or_default())
+        .map(|(row, a)| {
+            let total = row.iter().fold(ZERO, |acc, (j, v)| {
+                let i_j = inp.incentive.get(usize::from(*j)).copied().unwrap_or(ZERO);
+                acc.wrapping_add(mul(div_col(&col_div, *j, *v), i_j))
+            });
+            total.checked_mul(*a).unwrap_or_default()
+        })
         .collect();
     normalize(&mut dividends);
     BondsOutcome {
-        ema,
+        stored: stored_rows(&ema, inp.new_permits),
         dividends,
+        ema: inp.trace.then_some(ema),
         ema_normalized: None,
         liquid_alphas,
     }
@@ -129,29 +298,25 @@ pub(crate) fn yuma3(inp: &BondsInput<'_>, liquid: Option<&Sigmoid>) -> BondsOutc
 /// The reference's `mat_ema_alpha_sparse` with alphas computed only where used: for each entry
 /// (j, w) of a weights row, `min(1, (1 - a) * b_old + max(0, a * w))`, kept if > 0. A bond
 /// whose column has no entry in the weights row is dropped, as in the reference's sparse path.
-fn ema_liquid(
-    weights: &[Row],
-    old: &[Row],
-    consensus: &[I32F32],
-    sigmoid: &Sigmoid,
-    n: usize,
-) -> Matrix {
+fn ema_liquid(inp: &BondsInput<'_>, sigmoid: &Sigmoid) -> Matrix {
+    let n = inp.n;
+    let convert = u16_proportion_to_fixed;
     let mut w_at = vec![ZERO; n];
     let mut b_at = vec![ZERO; n];
     let mut old_at = vec![ZERO; n];
-    weights
+    inp.weights_for_bonds
         .iter()
-        .zip(old)
-        .map(|(w_row, b_row)| {
+        .enumerate()
+        .map(|(i, w_row)| {
             if w_row.is_empty() {
                 return Row::new();
             }
             // The alpha of column j sees what the reference's row walk finds there.
-            walk_row(w_row, &mut w_at);
-            walk_row(b_row, &mut b_at);
-            for (j, v) in b_row {
-                if let Some(c) = old_at.get_mut(usize::from(*j)) {
-                    *c = *v;
+            walk_row(w_row.iter().copied(), &mut w_at);
+            walk_row(inp.old_row(i, convert), &mut b_at);
+            for (j, v) in inp.old_row(i, convert) {
+                if let Some(c) = old_at.get_mut(usize::from(j)) {
+                    *c = v;
                 }
             }
             let out: Row = w_row
@@ -159,21 +324,20 @@ fn ema_liquid(
                 .filter_map(|&(j, new)| {
                     let ju = usize::from(j);
                     let a = sigmoid.alpha(
-                        consensus.get(ju).copied().unwrap_or(ZERO),
+                        inp.consensus.get(ju).copied().unwrap_or(ZERO),
                         w_at.get(ju).copied().unwrap_or(ZERO),
                         b_at.get(ju).copied().unwrap_or(ZERO),
                     );
-                    let decayed = ONE
-                        .saturating_sub(a)
-                        .saturating_mul(old_at.get(ju).copied().unwrap_or(ZERO));
-                    let value = decayed
-                        .saturating_add(a.saturating_mul(new).max(ZERO))
-                        .min(ONE);
+                    let decayed = mul(
+                        ONE.saturating_sub(a),
+                        old_at.get(ju).copied().unwrap_or(ZERO),
+                    );
+                    let value = decayed.saturating_add(mul(a, new).max(ZERO)).min(ONE);
                     (value > ZERO).then_some((j, value))
                 })
                 .collect();
-            for (j, _) in b_row {
-                if let Some(c) = old_at.get_mut(usize::from(*j)) {
+            for (j, _) in inp.old_row(i, convert) {
+                if let Some(c) = old_at.get_mut(usize::from(j)) {
                     *c = ZERO;
                 }
             }

@@ -3,9 +3,11 @@
 
 use crate::bonds::{self, BondsInput};
 use crate::error::YumaError;
+use std::borrow::Cow;
+
 use crate::fixed::{
-    I32F32, I64F64, I96F32, U16_MAX, ZERO, fixed_proportion_to_u16, fixed64_to_fixed32, rao_share,
-    safe_div, sum, u16_to_fixed,
+    I32F32, I64F64, I96F32, U16_MAX, ZERO, fixed_proportion_to_u16, fixed64_to_fixed32, mul,
+    rao_share, safe_div, sum, u16_to_fixed,
 };
 use crate::liquid_alpha::{LiquidAlphaParams, Sigmoid};
 use crate::median::weighted_median_col_sparse;
@@ -325,7 +327,7 @@ fn stake_weights(params: &EpochParams, input: &EpochInput) -> Vec<I32F32> {
 fn masked_weights(params: &EpochParams, input: &EpochInput, permits: &[bool]) -> Matrix {
     let bar = &input.block_at_registration;
     let registered_at = |j: u16| bar.get(usize::from(j)).copied().unwrap_or(0);
-    let mut w: Matrix = input
+    input
         .weights
         .iter()
         .zip(permits)
@@ -337,7 +339,8 @@ fn masked_weights(params: &EpochParams, input: &EpochInput, permits: &[bool]) ->
             }
             let keep_self = params.owner_uid.map(usize::from) == Some(i);
             let commit = input.commit_blocks.get(i).copied().unwrap_or(u64::MAX);
-            row.iter()
+            let mut out: Row = row
+                .iter()
                 .filter(|(j, _)| {
                     let diag = usize::from(*j) == i;
                     let reg = registered_at(*j);
@@ -347,11 +350,12 @@ fn masked_weights(params: &EpochParams, input: &EpochInput, permits: &[bool]) ->
                     !dropped
                 })
                 .map(|&(j, v)| (j, u16_to_fixed(v)))
-                .collect()
+                .collect();
+            // Normalise while the row is still in cache.
+            sparse::normalize_row(&mut out);
+            out
         })
-        .collect();
-    sparse::row_normalize(&mut w);
-    w
+        .collect()
 }
 
 fn run(
@@ -402,17 +406,36 @@ fn run(
     let kappa = safe_div(u16_to_fixed(params.kappa), U16_MAX);
     let consensus = weighted_median_col_sparse(&active_stake, &weights, n, kappa);
 
-    // 7-8. Clip at consensus; validator trust.
-    let clipped = sparse::col_clip(&weights, &consensus);
-    let validator_trust = sparse::row_sums(&clipped);
-
-    // 9. Incentive.
-    let mut incentive = sparse::matmul(&clipped, &active_stake, n);
+    // 7-9. Clip at consensus; validator trust (row sums); ranks `R_j = sum_i A_i * Wc_ij`
+    // (saturating, rows in uid order); incentive. One pass, each row used while in cache.
+    let mut ranks = vec![ZERO; n];
+    let mut validator_trust = Vec::with_capacity(n);
+    let clipped: Matrix = weights
+        .iter()
+        .zip(&active_stake)
+        .map(|(row, a)| {
+            let c = sparse::clip_row(row, &consensus);
+            let mut trust = ZERO;
+            for (j, v) in &c {
+                trust = trust.wrapping_add(*v);
+                if let Some(r) = ranks.get_mut(usize::from(*j)) {
+                    *r = r.saturating_add(mul(*a, *v));
+                }
+            }
+            validator_trust.push(trust);
+            c
+        })
+        .collect();
+    let mut incentive = ranks.clone();
     normalize(&mut incentive);
 
     // 10. Weights for bonds.
     let beta = safe_div(u16_to_fixed(params.bonds_penalty), U16_MAX);
     let weights_for_bonds = sparse::interpolate(&weights, &clipped, n, beta);
+    // With Wb = Wc (the default), the column sums of Wb ∘ A that classic bonds need are the
+    // ranks: the same saturating terms in the same order.
+    let wb_is_clipped =
+        matches!(&weights_for_bonds, Cow::Borrowed(m) if std::ptr::eq(*m, &clipped));
 
     // 11. Bonds to uids registered since the last epoch are dropped.
     let last_tempo_block = if input.last_mechanism_step_block == 0 {
@@ -436,6 +459,8 @@ fn run(
         incentive: &incentive,
         consensus: &consensus,
         bonds_moving_average: params.bonds_moving_average,
+        new_permits: &new_permits,
+        weighted_col_sums: wb_is_clipped.then_some(ranks.as_slice()),
         trace,
     };
     let outcome = if params.yuma3 {
@@ -481,20 +506,6 @@ fn run(
     // 14. Write-back.
     let to_u16 =
         |v: &[I32F32]| -> Vec<u16> { v.iter().map(|x| fixed_proportion_to_u16(*x)).collect() };
-    let bonds_out: Vec<Vec<(u16, u16)>> = outcome
-        .ema
-        .iter()
-        .zip(&new_permits)
-        .map(|(row, permit)| {
-            if *permit {
-                row.iter()
-                    .map(|(j, v)| (*j, fixed_proportion_to_u16(*v)))
-                    .collect()
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
 
     let output = EpochOutput {
         active,
@@ -508,7 +519,7 @@ fn run(
         server_emission: rao(&server_norm),
         validator_emission: rao(&validator_norm),
         emission: rao(&combined_norm),
-        bonds: bonds_out,
+        bonds: outcome.stored,
         last_tempo_block,
         fixed: FixedTerms {
             stake,
@@ -519,11 +530,16 @@ fn run(
             dividends,
         },
     };
+    let weights_for_bonds = if trace {
+        weights_for_bonds.into_owned()
+    } else {
+        Matrix::new()
+    };
     let trace = trace.then_some(EpochTrace {
         weights,
         clipped_weights: clipped,
         weights_for_bonds,
-        ema_bonds: outcome.ema,
+        ema_bonds: outcome.ema.unwrap_or_default(),
         ema_bonds_normalized: outcome.ema_normalized,
         liquid_alphas: outcome.liquid_alphas,
     });

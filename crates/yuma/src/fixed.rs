@@ -28,6 +28,19 @@ pub fn safe_div(a: I32F32, b: I32F32) -> I32F32 {
     a.checked_div(b).unwrap_or_default()
 }
 
+/// `a.saturating_mul(b)`, bit for bit, without substrate-fixed's overflow-checked i128
+/// multiply: the i64 x i64 product is exact in i128, and `(a * b) >> 32` fits in i64 exactly
+/// when substrate-fixed's `a * (b << 32)` does not overflow i128.
+#[inline]
+pub fn mul(a: I32F32, b: I32F32) -> I32F32 {
+    let p = i128::from(a.to_bits()).wrapping_mul(i128::from(b.to_bits()));
+    match i64::try_from(p >> 32) {
+        Ok(bits) => I32F32::from_bits(bits),
+        Err(_) if p < 0 => I32F32::min_value(),
+        Err(_) => I32F32::max_value(),
+    }
+}
+
 /// `safe_div` for `I64F64`.
 #[inline]
 pub fn safe_div_64(a: I64F64, b: I64F64) -> I64F64 {
@@ -36,12 +49,18 @@ pub fn safe_div_64(a: I64F64, b: I64F64) -> I64F64 {
 
 /// A divisor reused for many dividends (a row or column sum, a column max): `div(a)` equals
 /// `safe_div(a, d)` bit for bit, but replaces most divisions by two multiplications.
+///
+/// `floor(a * 2^32 / d)` is unchanged when `a` and `d` lose the same power of two, so the
+/// divisor is stored with up to 32 trailing zero bits removed; that keeps integer-valued
+/// dividends (raw u16 weights, whose sums are integers too) on the fast path.
 #[derive(Clone, Copy, Debug)]
 pub struct Divisor {
     d: I32F32,
-    /// `d` as a u64 when it is positive (the fast path needs it), else 0.
-    d_u64: u64,
-    /// floor((2^64 - 1) / d) for d >= 2, else 0.
+    /// Trailing zero bits removed from the divisor (0..=32).
+    shift: u32,
+    /// The reduced divisor, when the original is positive; else 0.
+    reduced: u64,
+    /// floor((2^64 - 1) / reduced) for reduced >= 2, else 0 (no fast path).
     recip: u64,
 }
 
@@ -49,31 +68,39 @@ impl Divisor {
     /// Prepares division by `d`.
     #[inline]
     pub fn new(d: I32F32) -> Self {
-        let d_u64 = u64::try_from(d.to_bits()).unwrap_or(0);
-        let recip = if d_u64 >= 2 {
-            u64::MAX.checked_div(d_u64).unwrap_or(0)
+        let bits = u64::try_from(d.to_bits()).unwrap_or(0);
+        let shift = bits.trailing_zeros().min(32);
+        let reduced = bits.checked_shr(shift).unwrap_or(0);
+        let recip = if reduced >= 2 {
+            u64::MAX.checked_div(reduced).unwrap_or(0)
         } else {
             0
         };
-        Self { d, d_u64, recip }
+        Self {
+            d,
+            shift,
+            reduced,
+            recip,
+        }
     }
 
     /// `safe_div(a, d)`.
     #[inline]
     pub fn div(&self, a: I32F32) -> I32F32 {
         if self.recip != 0
-            && let Ok(a_bits) = u32::try_from(a.to_bits())
+            && let Ok(a_bits) = u64::try_from(a.to_bits())
+            && a_bits.trailing_zeros() >= self.shift
+            && let Ok(a_red) = u32::try_from(a_bits.checked_shr(self.shift).unwrap_or(u64::MAX))
         {
-            // numerator x = a << 32 < 2^64; q_est = floor(x * recip / 2^64) is q or q - 1 or
-            // q - 2 (recip underestimates 2^64 / d by less than 1 + 1/d); fix up with the
-            // remainder.
-            let x = u64::from(a_bits) << 32;
+            // numerator x = a_red << 32 < 2^64. recip underestimates 2^64 / d by less than
+            // 1 + 1/d, so x * recip / 2^64 > x / d - 1 and q_est = floor(x * recip / 2^64) is
+            // q or q - 1; the remainder tells which.
+            let x = u64::from(a_red) << 32;
             let prod = u128::from(x).wrapping_mul(u128::from(self.recip));
             let mut q = u64::try_from(prod >> 64).unwrap_or(0);
-            let mut r = x.wrapping_sub(q.wrapping_mul(self.d_u64));
-            while r >= self.d_u64 {
+            let r = x.wrapping_sub(q.wrapping_mul(self.reduced));
+            if r >= self.reduced {
                 q = q.wrapping_add(1);
-                r = r.wrapping_sub(self.d_u64);
             }
             return i64::try_from(q).map_or(ZERO, I32F32::from_bits);
         }
@@ -105,13 +132,17 @@ pub fn u16_to_fixed(u: u16) -> I32F32 {
 /// `u / 65535` (the reference's `u16_proportion_to_fixed`).
 #[inline]
 pub fn u16_proportion_to_fixed(u: u16) -> I32F32 {
-    safe_div(u16_to_fixed(u), U16_MAX)
+    // (u << 32) / (65535 << 32) == (u << 32) / 65535, which fits a u64 division.
+    let q = (u64::from(u) << 32).checked_div(65535).unwrap_or(0);
+    i64::try_from(q).map_or(ZERO, I32F32::from_bits)
 }
 
 /// `floor(x * 65535)` saturated to `[0, 65535]` (the reference's `fixed_proportion_to_u16`).
 #[inline]
 pub fn fixed_proportion_to_u16(x: I32F32) -> u16 {
-    x.saturating_mul(U16_MAX).saturating_to_num::<u16>()
+    // floor(x * 65535) as an integer: (bits * 65535) >> 32, clamped to the u16 range.
+    let p = i128::from(x.to_bits()).wrapping_mul(65535) >> 32;
+    u16::try_from(p.clamp(0, 65535)).unwrap_or(u16::MAX)
 }
 
 /// `I64F64 -> I32F32`, truncating the extra fractional bits and saturating.
@@ -218,6 +249,38 @@ mod tests {
         }
 
         #[test]
+        fn divisor_matches_reference_integers(a in 0_i64..(1 << 20), b in 1_i64..(1 << 30), sa in 0_u32..40, sb in 0_u32..40) {
+            let (a, b) = (I32F32::from_bits(a << sa.min(40)), I32F32::from_bits(b << sb.min(32)));
+            prop_assert_eq!(Divisor::new(b).div(a), reference_div(a, b));
+        }
+
+        #[test]
+        fn u16_proportion_matches_reference(u in any::<u16>()) {
+            prop_assert_eq!(u16_proportion_to_fixed(u), reference_div(u16_to_fixed(u), U16_MAX));
+        }
+
+        #[test]
+        fn mul_matches_reference(a in any::<i64>(), b in any::<i64>()) {
+            let (a, b) = (I32F32::from_bits(a), I32F32::from_bits(b));
+            prop_assert_eq!(mul(a, b), a.saturating_mul(b));
+        }
+
+        #[test]
+        fn mul_matches_reference_small(a in -(1_i64 << 40)..(1 << 40), b in -(1_i64 << 40)..(1 << 40)) {
+            let (a, b) = (I32F32::from_bits(a), I32F32::from_bits(b));
+            prop_assert_eq!(mul(a, b), a.saturating_mul(b));
+        }
+
+        #[test]
+        fn proportion_to_u16_matches_reference(x in any::<i64>()) {
+            let x = I32F32::from_bits(x);
+            prop_assert_eq!(
+                fixed_proportion_to_u16(x),
+                x.saturating_mul(U16_MAX).saturating_to_num::<u16>()
+            );
+        }
+
+        #[test]
         fn f64_matches_cast(bits in any::<i64>()) {
             #[allow(clippy::as_conversions, clippy::cast_precision_loss)]
             let want = (bits as f64) / 4294967296.0;
@@ -227,9 +290,34 @@ mod tests {
 
     #[test]
     fn divisor_edges() {
-        for d in [1_i64, 2, 3, 4294967295, 4294967296, 4294967297, i64::MAX] {
+        let ds = [
+            1_i64,
+            2,
+            3,
+            4294967295,
+            4294967296,
+            4294967297,
+            3 << 32,
+            65535 << 32,
+            6 << 31,
+        ];
+        for d in ds.into_iter().chain([i64::MAX, i64::MIN, -(3 << 32)]) {
             let div = Divisor::new(I32F32::from_bits(d));
-            for a in [0_i64, 1, 2, 4294967295, 4294967294, 2147483648, 1 << 40, -5] {
+            let as_ = [
+                0_i64,
+                1,
+                2,
+                4294967295,
+                4294967294,
+                2147483648,
+                1 << 40,
+                -5,
+                7 << 32,
+            ];
+            for a in as_
+                .into_iter()
+                .chain([65535 << 32, 1 << 62, i64::MAX, i64::MIN])
+            {
                 let (fa, fd) = (I32F32::from_bits(a), I32F32::from_bits(d));
                 assert_eq!(div.div(fa), reference_div(fa, fd), "a {a} d {d}");
             }

@@ -5,7 +5,7 @@
 //! [`exp_safe`] is substrate-fixed's Taylor-series `exp` restated on integers (same bits,
 //! verified against the original in the tests), with an early exit once the terms reach 0.
 
-use crate::fixed::{I32F32, ONE, ZERO, u16_proportion_to_fixed};
+use crate::fixed::{I32F32, ONE, ZERO, mul, u16_proportion_to_fixed};
 use crate::sparse::Row;
 
 /// 0.5 as `I32F32`.
@@ -74,10 +74,10 @@ impl Sigmoid {
 
     #[inline]
     fn alpha_of_diff(&self, d: I32F32) -> I32F32 {
-        let e = exp_safe(self.neg_k.saturating_mul(d.saturating_sub(HALF)));
+        let e = exp_safe(mul(self.neg_k, d.saturating_sub(HALF)));
         // 1 + e >= 1, so this division never divides by zero.
         let sigmoid = ONE.saturating_div(ONE.saturating_add(e));
-        let alpha = self.low.saturating_add(sigmoid.saturating_mul(self.span));
+        let alpha = self.low.saturating_add(mul(sigmoid, self.span));
         clamp(alpha, self.low, self.high)
     }
 }
@@ -201,8 +201,8 @@ pub fn alpha_matrix(
         .iter()
         .zip(bonds)
         .map(|(w_row, b_row)| {
-            walk_row(w_row, &mut w_at);
-            walk_row(b_row, &mut b_at);
+            walk_row(w_row.iter().copied(), &mut w_at);
+            walk_row(b_row.iter().copied(), &mut b_at);
             consensus
                 .iter()
                 .zip(w_at.iter().zip(&b_at))
@@ -214,11 +214,11 @@ pub fn alpha_matrix(
 
 /// What the reference's peeking merge finds at each column `j` of a row: the entry with uid `j`
 /// if the walk reaches it, else 0 (identical to a plain lookup for rows sorted by uid).
-pub(crate) fn walk_row(row: &Row, out: &mut [I32F32]) {
-    let mut pos = row.iter().peekable();
+pub(crate) fn walk_row(row: impl Iterator<Item = (u16, I32F32)>, out: &mut [I32F32]) {
+    let mut pos = row.peekable();
     for (j, cell) in (0..=u16::MAX).zip(out.iter_mut()) {
         *cell = ZERO;
-        while let Some(&&(i, v)) = pos.peek() {
+        while let Some(&(i, v)) = pos.peek() {
             if i < j {
                 pos.next();
             } else {
@@ -280,7 +280,7 @@ mod tests {
     fn walk_row_unsorted() {
         let row = vec![(2, ONE), (1, HALF)];
         let mut out = vec![ZERO; 3];
-        walk_row(&row, &mut out);
+        walk_row(row.into_iter(), &mut out);
         // uid 1 comes after uid 2 in the row, so the walk never reaches it.
         assert_eq!(out, vec![ZERO, ZERO, ONE]);
     }

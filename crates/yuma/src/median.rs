@@ -92,8 +92,159 @@ pub fn weighted_median(
     parts.median(minority, lo, hi)
 }
 
+/// The stake-weighted quantile that [`weighted_median`] computes, found by in-place selection:
+/// the smallest score `p` with `F(<= p) > minority`, where `F(<= p)` is the stake of scores
+/// `<= p`; the largest score if there is none; 0 for no pairs.
+///
+/// Why this equals the reference's result: stakes are non-negative and sum to at most 1, so every
+/// partial stake sum is exact (fixed addition only rounds on overflow). The reference's
+/// partition edges `lo + lo_stake` and `hi - hi_stake` are then exactly `F(< pivot)` and
+/// `F(<= pivot)`, and its three branches keep exactly the partition that holds that score. The
+/// property test `quantile_equals_reference_median` checks it on random inputs with ties.
+pub fn weighted_quantile(pairs: &mut [(I32F32, I32F32)], minority: I32F32) -> I32F32 {
+    if pairs.is_empty() {
+        return ZERO;
+    }
+    let mut slice = pairs;
+    // Stake of the scores known to lie below `slice`.
+    let mut below = ZERO;
+    // Median-of-three pivots make bad splits unlikely; the budget bounds them anyway, after
+    // which the rest is sorted (O(k log k)).
+    let bits = usize::BITS.saturating_sub(slice.len().leading_zeros());
+    let mut budget = bits.saturating_mul(2).saturating_add(4);
+    loop {
+        let len = slice.len();
+        if len == 1 || budget == 0 {
+            return sorted_quantile(slice, below, minority);
+        }
+        budget = budget.saturating_sub(1);
+        let pivot = median_of_three(slice);
+        // Three-way partition: [< pivot | == pivot | > pivot].
+        let (mut lt, mut i, mut gt) = (0_usize, 0_usize, len);
+        let (mut lo_stake, mut eq_stake) = (ZERO, ZERO);
+        while i < gt {
+            let Some(&(score, stake)) = slice.get(i) else {
+                break;
+            };
+            if score < pivot {
+                lo_stake = lo_stake.wrapping_add(stake);
+                slice.swap(lt, i);
+                lt = lt.saturating_add(1);
+                i = i.saturating_add(1);
+            } else if score > pivot {
+                gt = gt.saturating_sub(1);
+                slice.swap(i, gt);
+            } else {
+                eq_stake = eq_stake.wrapping_add(stake);
+                i = i.saturating_add(1);
+            }
+        }
+        let upto_lower = below.wrapping_add(lo_stake);
+        let upto_pivot = upto_lower.wrapping_add(eq_stake);
+        if minority < upto_lower && lt > 0 {
+            slice = std::mem::take(&mut slice).split_at_mut(lt).0;
+        } else if minority < upto_pivot || gt == len {
+            return pivot;
+        } else {
+            below = upto_pivot;
+            slice = std::mem::take(&mut slice).split_at_mut(gt).1;
+        }
+    }
+}
+
+fn median_of_three(slice: &[(I32F32, I32F32)]) -> I32F32 {
+    let score = |i: usize| slice.get(i).map_or(ZERO, |p| p.0);
+    let (a, b, c) = (
+        score(0),
+        score(slice.len() / 2),
+        score(slice.len().saturating_sub(1)),
+    );
+    a.max(b).min(a.min(b).max(c))
+}
+
+/// [`weighted_quantile`] by sorting: scan in score order until the stake passes `minority`.
+fn sorted_quantile(slice: &mut [(I32F32, I32F32)], below: I32F32, minority: I32F32) -> I32F32 {
+    slice.sort_unstable_by_key(|p| p.0);
+    let mut cumulative = below;
+    for &(score, stake) in slice.iter() {
+        cumulative = cumulative.wrapping_add(stake);
+        if minority < cumulative {
+            return score;
+        }
+    }
+    slice.last().map_or(ZERO, |p| p.0)
+}
+
+/// Scores in [0, 1] (every normalised weight) fall into 65 buckets by their top bits.
+const BUCKET_SHIFT: u32 = 26;
+const BUCKETS: usize = 65;
+const SCORE_MAX_BITS: i64 = 1 << 32;
+
+/// Reusable buffers for [`column_quantile`].
+#[derive(Default)]
+pub struct QuantileScratch {
+    stake: Vec<I32F32>,
+    count: Vec<u32>,
+    bucket: Vec<(I32F32, I32F32)>,
+}
+
+/// [`weighted_quantile`], faster when every score is in [0, 1]: one pass sums the stake per
+/// bucket of the top score bits, which locates the bucket holding the answer; only that
+/// bucket is sorted. Same result (bucket order is score order); other scores take the
+/// selection path.
+pub fn column_quantile(
+    pairs: &mut [(I32F32, I32F32)],
+    minority: I32F32,
+    scratch: &mut QuantileScratch,
+) -> I32F32 {
+    scratch.stake.clear();
+    scratch.stake.resize(BUCKETS, ZERO);
+    scratch.count.clear();
+    scratch.count.resize(BUCKETS, 0);
+    for &(score, stake) in pairs.iter() {
+        let bits = score.to_bits();
+        if !(0..=SCORE_MAX_BITS).contains(&bits) {
+            return weighted_quantile(pairs, minority);
+        }
+        let b = usize::try_from(bits >> BUCKET_SHIFT).unwrap_or(0);
+        if let (Some(s), Some(c)) = (scratch.stake.get_mut(b), scratch.count.get_mut(b)) {
+            *s = s.wrapping_add(stake);
+            *c = c.saturating_add(1);
+        }
+    }
+    // The first non-empty bucket whose cumulative stake passes minority, else the last one.
+    let mut below = ZERO;
+    let mut chosen: Option<(usize, I32F32)> = None;
+    for (b, (s, c)) in scratch.stake.iter().zip(&scratch.count).enumerate() {
+        if *c == 0 {
+            continue;
+        }
+        chosen = Some((b, below));
+        let upto = below.wrapping_add(*s);
+        if minority < upto {
+            break;
+        }
+        below = upto;
+    }
+    let Some((b, below)) = chosen else {
+        return ZERO;
+    };
+    scratch.bucket.clear();
+    scratch.bucket.extend(
+        pairs
+            .iter()
+            .copied()
+            .filter(|(score, _)| usize::try_from(score.to_bits() >> BUCKET_SHIFT).ok() == Some(b)),
+    );
+    sorted_quantile(&mut scratch.bucket, below, minority)
+}
+
 /// Consensus per column: the stake-weighted median of the column's weights over the uids with
 /// positive `stake` (rows without an entry count as weight 0), for majority `kappa`.
+///
+/// The voters' rows are transposed into per-column `(weight, stake)` lists; the voters without
+/// an entry in a column form one group of score 0 whose stake is the rest of the total. So a
+/// column costs O(its entries), not O(voters).
 pub fn weighted_median_col_sparse(
     stake: &[I32F32],
     weights: &[Row],
@@ -105,16 +256,15 @@ pub fn weighted_median_col_sparse(
     let stake_sum = sum(&use_stake);
     let minority = stake_sum.saturating_sub(kappa);
     let voters = use_stake.len();
-
-    // Transpose the voters' rows into per-column lists of (voter index, weight), in row order,
-    // so each column's score vector is built without an n x voters dense matrix.
-    let mut col_len = vec![0_usize; n];
     let voter_rows: Vec<&Row> = stake
         .iter()
         .zip(weights)
         .filter(|(s, _)| **s > ZERO)
         .map(|(_, row)| row)
         .collect();
+
+    // Column c owns slots start[c]..start[c + 1]: its entries plus one slot for the zero group.
+    let mut col_len = vec![0_usize; n];
     for row in &voter_rows {
         for (j, _) in row.iter() {
             if let Some(c) = col_len.get_mut(usize::from(*j)) {
@@ -122,55 +272,52 @@ pub fn weighted_median_col_sparse(
             }
         }
     }
-    let mut col_start = Vec::with_capacity(n.saturating_add(1));
-    let mut acc: usize = 0;
-    col_start.push(0);
+    let mut start = Vec::with_capacity(n.saturating_add(1));
+    let mut total: usize = 0;
+    start.push(0);
     for len in &col_len {
-        acc = acc.saturating_add(*len);
-        col_start.push(acc);
+        total = total.saturating_add(*len).saturating_add(1);
+        start.push(total);
     }
-    let mut entries: Vec<(usize, I32F32)> = vec![(0, ZERO); acc];
-    let mut fill = col_start.clone();
-    for (k, row) in voter_rows.iter().enumerate() {
+    let mut pairs: Vec<(I32F32, I32F32)> = vec![(ZERO, ZERO); total];
+    let mut fill = start.clone();
+    for (row, s) in voter_rows.iter().zip(&use_stake) {
         for (j, v) in row.iter() {
             if let Some(pos) = fill.get_mut(usize::from(*j)) {
-                if let Some(e) = entries.get_mut(*pos) {
-                    *e = (k, *v);
+                if let Some(slot) = pairs.get_mut(*pos) {
+                    *slot = (*v, *s);
                 }
                 *pos = pos.saturating_add(1);
             }
         }
     }
 
-    let mut scores = vec![ZERO; voters];
-    let mut parts = Partitions::default();
-    col_start
-        .windows(2)
-        .map(|w| {
-            let (start, end) = match w {
-                [a, b] => (*a, *b),
-                _ => (0, 0),
-            };
-            let col = entries.get(start..end).unwrap_or(&[]);
-            if col.is_empty() {
-                // Every score is 0, so the median is 0.
+    let mut scratch = QuantileScratch::default();
+    let mut rest = pairs.as_mut_slice();
+    col_len
+        .iter()
+        .map(|&len| {
+            let all = std::mem::take(&mut rest);
+            let (column, tail) = all.split_at_mut(len.saturating_add(1).min(all.len()));
+            rest = tail;
+            if len == 0 {
+                // Every voter scores 0.
                 return ZERO;
             }
-            for (k, v) in col {
-                if let Some(s) = scores.get_mut(*k) {
-                    *s = *v;
+            if len < voters {
+                let with_entry = column
+                    .iter()
+                    .take(len)
+                    .fold(ZERO, |acc, p| acc.wrapping_add(p.1));
+                if let Some(z) = column.get_mut(len) {
+                    *z = (ZERO, stake_sum.wrapping_sub(with_entry));
                 }
+                column_quantile(column, minority, &mut scratch)
+            } else {
+                column.get_mut(..len).map_or(ZERO, |entries| {
+                    column_quantile(entries, minority, &mut scratch)
+                })
             }
-            parts.current.clear();
-            parts
-                .current
-                .extend(scores.iter().copied().zip(use_stake.iter().copied()));
-            for (k, _) in col {
-                if let Some(s) = scores.get_mut(*k) {
-                    *s = ZERO;
-                }
-            }
-            parts.median(minority, ZERO, stake_sum)
         })
         .collect()
 }
@@ -180,6 +327,7 @@ pub fn weighted_median_col_sparse(
 mod tests {
     use super::*;
     use crate::fixed::ONE;
+    use proptest::prelude::*;
 
     fn f(x: f64) -> I32F32 {
         I32F32::from_num(x)
@@ -200,6 +348,102 @@ mod tests {
         let m = weighted_median(&stake, &score, &idx, ONE - f(0.5), ZERO, ONE);
         assert_eq!(m, f(0.9));
         assert_eq!(weighted_median(&[], &[], &[], ZERO, ZERO, ONE), ZERO);
+    }
+
+    proptest! {
+        #[test]
+        fn quantile_equals_reference_median(
+            raw in proptest::collection::vec((0_u8..6, 0_u32..1000), 0..40),
+            kappa_bits in 0_i64..(3 << 31),
+            zero_stake in any::<bool>(),
+        ) {
+            // Few distinct scores (many ties), stakes normalised like the epoch does.
+            let mut stake: Vec<I32F32> = raw
+                .iter()
+                .map(|(_, s)| I32F32::from_num(if zero_stake && *s < 100 { 0 } else { *s }))
+                .collect();
+            crate::vector::normalize(&mut stake);
+            let score: Vec<I32F32> = raw.iter().map(|(q, _)| I32F32::from_num(*q) / 5).collect();
+            let total = sum(&stake);
+            let minority = total.saturating_sub(I32F32::from_bits(kappa_bits));
+            let idx: Vec<usize> = (0..raw.len()).collect();
+            let want = weighted_median(&stake, &score, &idx, minority, ZERO, total);
+            let mut pairs: Vec<(I32F32, I32F32)> =
+                score.iter().copied().zip(stake.iter().copied()).collect();
+            let mut shuffled = pairs.clone();
+            shuffled.reverse();
+            prop_assert_eq!(weighted_quantile(&mut pairs, minority), want);
+            prop_assert_eq!(
+                column_quantile(&mut shuffled, minority, &mut QuantileScratch::default()),
+                want
+            );
+        }
+
+        #[test]
+        fn bucketed_quantile_equals_reference_median(
+            raw in proptest::collection::vec((0_i64..=(1 << 32), 0_u32..1000, any::<bool>()), 0..60),
+            kappa_bits in 0_i64..(3 << 31),
+        ) {
+            // Wide scores in [0, 1], some forced to shared values for ties.
+            let score: Vec<I32F32> = raw
+                .iter()
+                .map(|(b, _, tie)| I32F32::from_bits(if *tie { (b >> 28) << 28 } else { *b }))
+                .collect();
+            let mut stake: Vec<I32F32> = raw.iter().map(|(_, s, _)| I32F32::from_num(*s)).collect();
+            crate::vector::normalize(&mut stake);
+            let total = sum(&stake);
+            let minority = total.saturating_sub(I32F32::from_bits(kappa_bits));
+            let idx: Vec<usize> = (0..raw.len()).collect();
+            let want = weighted_median(&stake, &score, &idx, minority, ZERO, total);
+            let mut pairs: Vec<(I32F32, I32F32)> =
+                score.iter().copied().zip(stake.iter().copied()).collect();
+            let mut scratch = QuantileScratch::default();
+            prop_assert_eq!(column_quantile(&mut pairs.clone(), minority, &mut scratch), want);
+            prop_assert_eq!(weighted_quantile(&mut pairs, minority), want);
+        }
+
+        #[test]
+        fn column_median_equals_dense_reference(
+            rows in proptest::collection::vec(
+                (0_u32..100, proptest::collection::vec((0_u16..6, 0_u8..4), 0..6)),
+                0..12,
+            ),
+            kappa in any::<u16>(),
+        ) {
+            let n = 6;
+            let stake: Vec<I32F32> = rows.iter().map(|(s, _)| I32F32::from_num(*s)).collect();
+            // One entry per column and row (last wins, as validation guarantees uniqueness).
+            let weights: Vec<Row> = rows
+                .iter()
+                .map(|(_, r)| {
+                    let mut m = std::collections::BTreeMap::new();
+                    for (j, q) in r {
+                        m.insert(*j, I32F32::from_num(*q) / 3);
+                    }
+                    m.into_iter().collect()
+                })
+                .collect();
+            let kappa = crate::fixed::u16_proportion_to_fixed(kappa);
+            let got = weighted_median_col_sparse(&stake, &weights, n, kappa);
+            // Dense reference: every voter's score per column, the reference median.
+            let mut use_stake: Vec<I32F32> = stake.iter().copied().filter(|s| *s > ZERO).collect();
+            crate::vector::normalize(&mut use_stake);
+            let total = sum(&use_stake);
+            let minority = total.saturating_sub(kappa);
+            let idx: Vec<usize> = (0..use_stake.len()).collect();
+            for (c, got_c) in got.iter().enumerate() {
+                let score: Vec<I32F32> = stake
+                    .iter()
+                    .zip(&weights)
+                    .filter(|(s, _)| **s > ZERO)
+                    .map(|(_, row)| {
+                        row.iter().find(|(j, _)| usize::from(*j) == c).map_or(ZERO, |e| e.1)
+                    })
+                    .collect();
+                let want = weighted_median(&use_stake, &score, &idx, minority, ZERO, total);
+                prop_assert_eq!(*got_c, want, "column {}", c);
+            }
+        }
     }
 
     #[test]

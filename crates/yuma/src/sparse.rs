@@ -5,7 +5,9 @@
 //! reference does. Rows that are empty on every input are skipped, which is where most of the
 //! speed-up over the reference comes from: only validators have non-empty rows.
 
-use crate::fixed::{Divisor, I32F32, ZERO};
+use std::borrow::Cow;
+
+use crate::fixed::{Divisor, I32F32, ZERO, mul};
 
 /// One sparse row: `(column uid, value)` pairs.
 pub type Row = Vec<(u16, I32F32)>;
@@ -14,12 +16,15 @@ pub type Matrix = Vec<Row>;
 
 /// Row-normalises in place: each row with a positive sum is divided by that sum.
 pub fn row_normalize(m: &mut [Row]) {
-    for row in m.iter_mut() {
-        let total = row.iter().fold(ZERO, |acc, (_, v)| acc.wrapping_add(*v));
-        if total > ZERO {
-            let d = Divisor::new(total);
-            row.iter_mut().for_each(|(_, v)| *v = d.div(*v));
-        }
+    m.iter_mut().for_each(normalize_row);
+}
+
+/// Divides one row by its (plain) sum when that sum is positive.
+pub fn normalize_row(row: &mut Row) {
+    let total = row.iter().fold(ZERO, |acc, (_, v)| acc.wrapping_add(*v));
+    if total > ZERO {
+        let d = Divisor::new(total);
+        row.iter_mut().for_each(|(_, v)| *v = d.div(*v));
     }
 }
 
@@ -43,12 +48,26 @@ pub fn col_sums(m: &[Row], n: usize) -> Vec<I32F32> {
     sums
 }
 
-/// Divides each entry by its column's divisor where the divisor is non-zero.
-fn divide_cols(m: &mut [Row], divisors: &[I32F32]) {
-    let prepared: Vec<Option<Divisor>> = divisors
+/// Prepared divisors, `None` where the divisor is 0 (entries there stay unchanged).
+pub(crate) fn divisors(values: &[I32F32]) -> Vec<Option<Divisor>> {
+    values
         .iter()
         .map(|d| (*d != ZERO).then(|| Divisor::new(*d)))
-        .collect();
+        .collect()
+}
+
+/// `v / d_j`, or `v` where the column divisor is 0.
+#[inline]
+pub(crate) fn div_col(prepared: &[Option<Divisor>], j: u16, v: I32F32) -> I32F32 {
+    match prepared.get(usize::from(j)) {
+        Some(Some(d)) => d.div(v),
+        _ => v,
+    }
+}
+
+/// Divides each entry by its column's divisor where the divisor is non-zero.
+fn divide_cols(m: &mut [Row], divisors_by_col: &[I32F32]) {
+    let prepared = divisors(divisors_by_col);
     for row in m.iter_mut() {
         for (j, v) in row.iter_mut() {
             if let Some(Some(d)) = prepared.get(usize::from(*j)) {
@@ -82,18 +101,19 @@ pub fn col_max_upscale(m: &mut [Row], n: usize) {
 /// `min(m_ij, c_j)`; an entry above its threshold becomes the threshold, or is dropped when the
 /// threshold is 0 (or below).
 pub fn col_clip(m: &[Row], thresholds: &[I32F32]) -> Matrix {
-    m.iter()
-        .map(|row| {
-            row.iter()
-                .filter_map(|&(j, v)| {
-                    let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
-                    if c < v {
-                        (ZERO < c).then_some((j, c))
-                    } else {
-                        Some((j, v))
-                    }
-                })
-                .collect()
+    m.iter().map(|row| clip_row(row, thresholds)).collect()
+}
+
+/// [`col_clip`] for one row.
+pub fn clip_row(row: &Row, thresholds: &[I32F32]) -> Row {
+    row.iter()
+        .filter_map(|&(j, v)| {
+            let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
+            if c < v {
+                (ZERO < c).then_some((j, c))
+            } else {
+                Some((j, v))
+            }
         })
         .collect()
 }
@@ -104,7 +124,7 @@ pub fn matmul(m: &[Row], v: &[I32F32], n: usize) -> Vec<I32F32> {
     for (row, vi) in m.iter().zip(v) {
         for (j, x) in row {
             if let Some(o) = out.get_mut(usize::from(*j)) {
-                *o = o.saturating_add(vi.saturating_mul(*x));
+                *o = o.saturating_add(mul(*vi, *x));
             }
         }
     }
@@ -117,7 +137,7 @@ pub fn matmul_transpose(m: &[Row], v: &[I32F32]) -> Vec<I32F32> {
         .map(|row| {
             row.iter().fold(ZERO, |acc, (j, x)| {
                 let vj = v.get(usize::from(*j)).copied().unwrap_or(ZERO);
-                acc.saturating_add(vj.saturating_mul(*x))
+                acc.saturating_add(mul(vj, *x))
             })
         })
         .collect()
@@ -127,11 +147,7 @@ pub fn matmul_transpose(m: &[Row], v: &[I32F32]) -> Vec<I32F32> {
 pub fn row_hadamard(m: &[Row], v: &[I32F32]) -> Matrix {
     m.iter()
         .zip(v)
-        .map(|(row, vi)| {
-            row.iter()
-                .map(|(j, x)| (*j, x.saturating_mul(*vi)))
-                .collect()
-        })
+        .map(|(row, vi)| row.iter().map(|(j, x)| (*j, mul(*x, *vi))).collect())
         .collect()
 }
 
@@ -142,7 +158,7 @@ pub fn row_dot(m: &[Row], v: &[I32F32]) -> Vec<I32F32> {
         .map(|row| {
             row.iter()
                 .fold(ZERO, |acc, (j, x)| match v.get(usize::from(*j)) {
-                    Some(vj) => acc.wrapping_add(x.saturating_mul(*vj)),
+                    Some(vj) => acc.wrapping_add(mul(*x, *vj)),
                     None => acc,
                 })
         })
@@ -150,12 +166,12 @@ pub fn row_dot(m: &[Row], v: &[I32F32]) -> Vec<I32F32> {
 }
 
 /// A dense scratch row of `n` values, reused across rows.
-struct Scratch {
+pub(crate) struct Scratch {
     values: Vec<I32F32>,
 }
 
 impl Scratch {
-    fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize) -> Self {
         Self {
             values: vec![ZERO; n],
         }
@@ -167,18 +183,26 @@ impl Scratch {
         }
     }
 
-    fn add(&mut self, j: u16, v: I32F32) {
+    #[inline]
+    pub(crate) fn add(&mut self, j: u16, v: I32F32) {
         if let Some(c) = self.values.get_mut(usize::from(j)) {
             *c = c.saturating_add(v);
         }
     }
 
     /// Emits `(j, value)` for every value > 0 in column order and resets the scratch to 0.
-    fn drain_positive(&mut self) -> Row {
+    pub(crate) fn drain_positive(&mut self) -> Row {
+        self.drain_positive_with(|_, _| {})
+    }
+
+    /// [`Self::drain_positive`], also calling `seen(j, value)` for each emitted entry.
+    #[inline]
+    pub(crate) fn drain_positive_with(&mut self, mut seen: impl FnMut(u16, I32F32)) -> Row {
         let mut out = Row::new();
         for (j, c) in (0..=u16::MAX).zip(self.values.iter_mut()) {
             if *c > ZERO {
                 out.push((j, *c));
+                seen(j, *c);
             }
             *c = ZERO;
         }
@@ -187,18 +211,19 @@ impl Scratch {
 }
 
 /// `a + ratio * (b - a)`, entry by entry over dense rows, keeping entries > 0. Exactly `a` when
-/// `ratio == 0` and exactly `b` when `ratio == 1` (then zero entries are kept), as the
-/// reference's `interpolate_sparse`.
-pub fn interpolate(a: &[Row], b: &[Row], n: usize, ratio: I32F32) -> Matrix {
+/// `ratio == 0` and exactly `b` when `ratio == 1` (then zero entries are kept, and nothing is
+/// copied), as the reference's `interpolate_sparse`.
+pub fn interpolate<'a>(a: &'a Matrix, b: &'a Matrix, n: usize, ratio: I32F32) -> Cow<'a, Matrix> {
     if ratio == ZERO {
-        return a.to_vec();
+        return Cow::Borrowed(a);
     }
     if ratio == crate::fixed::ONE {
-        return b.to_vec();
+        return Cow::Borrowed(b);
     }
     let mut s1 = Scratch::new(n);
     let mut s2 = Scratch::new(n);
-    a.iter()
+    let out: Matrix = a
+        .iter()
         .zip(b)
         .map(|(ra, rb)| {
             if ra.is_empty() && rb.is_empty() {
@@ -211,7 +236,7 @@ pub fn interpolate(a: &[Row], b: &[Row], n: usize, ratio: I32F32) -> Matrix {
                 .zip(s1.values.iter_mut())
                 .zip(s2.values.iter_mut())
             {
-                let x = v1.saturating_add(ratio.saturating_mul(v2.saturating_sub(*v1)));
+                let x = v1.saturating_add(mul(ratio, v2.saturating_sub(*v1)));
                 if ZERO < x {
                     out.push((j, x));
                 }
@@ -220,7 +245,8 @@ pub fn interpolate(a: &[Row], b: &[Row], n: usize, ratio: I32F32) -> Matrix {
             }
             out
         })
-        .collect()
+        .collect();
+    Cow::Owned(out)
 }
 
 /// Exponential moving average `alpha * new + (1 - alpha) * old` over dense rows (first all of
@@ -234,10 +260,9 @@ pub fn ema(new: &[Row], old: &[Row], n: usize, alpha: I32F32) -> Matrix {
             if rn.is_empty() && ro.is_empty() {
                 return Row::new();
             }
-            rn.iter()
-                .for_each(|(j, v)| acc.add(*j, alpha.saturating_mul(*v)));
+            rn.iter().for_each(|(j, v)| acc.add(*j, mul(alpha, *v)));
             ro.iter()
-                .for_each(|(j, v)| acc.add(*j, one_minus_alpha.saturating_mul(*v)));
+                .for_each(|(j, v)| acc.add(*j, mul(one_minus_alpha, *v)));
             acc.drain_positive()
         })
         .collect()
@@ -263,9 +288,9 @@ mod tests {
     fn interpolate_endpoints_are_exact() {
         let a = vec![vec![(1, ZERO), (0, ONE)]];
         let b = vec![vec![(0, f(0.5))]];
-        assert_eq!(interpolate(&a, &b, 2, ZERO), a);
-        assert_eq!(interpolate(&a, &b, 2, ONE), b);
-        assert_eq!(interpolate(&a, &b, 2, f(0.5)), vec![vec![(0, f(0.75))]]);
+        assert_eq!(*interpolate(&a, &b, 2, ZERO), a);
+        assert_eq!(*interpolate(&a, &b, 2, ONE), b);
+        assert_eq!(*interpolate(&a, &b, 2, f(0.5)), vec![vec![(0, f(0.75))]]);
     }
 
     #[test]

@@ -3,6 +3,14 @@
 //! bool and `*_bits` values, and the f64 values too (they are exact I32F32 values). Sparse rows
 //! must also have the same entries (explicit zeros included).
 
+// Test helpers outside #[test] functions are not covered by clippy.toml's test allowances.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
