@@ -143,7 +143,10 @@ pub(crate) fn classic(inp: &BondsInput<'_>) -> BondsOutcome {
             for (j, b) in inp.old_row(i, u16_to_fixed) {
                 acc.add(j, mul(one_minus_alpha, div_col(&old_div, j, b)));
             }
-            acc.drain_positive_with(|j, v| {
+            let touched = row
+                .len()
+                .saturating_add(inp.stored.get(i).map_or(0, Vec::len));
+            acc.drain_positive_sized(touched, |j, v| {
                 if let Some(s) = ema_sums.get_mut(usize::from(j)) {
                     *s = s.saturating_add(v);
                 }
@@ -266,7 +269,10 @@ pub(crate) fn yuma3(inp: &BondsInput<'_>, liquid: Option<&Sigmoid>) -> BondsOutc
                     for (j, b) in inp.old_row(i, convert) {
                         acc.add(j, mul(one_minus_alpha, b));
                     }
-                    acc.drain_positive()
+                    let touched = row
+                        .len()
+                        .saturating_add(inp.stored.get(i).map_or(0, Vec::len));
+                    acc.drain_positive_sized(touched, |_, _| {})
                 })
                 .collect();
             (ema, None)
@@ -319,23 +325,21 @@ fn ema_liquid(inp: &BondsInput<'_>, sigmoid: &Sigmoid) -> Matrix {
                     *c = v;
                 }
             }
-            let out: Row = w_row
-                .iter()
-                .filter_map(|&(j, new)| {
-                    let ju = usize::from(j);
-                    let a = sigmoid.alpha(
-                        inp.consensus.get(ju).copied().unwrap_or(ZERO),
-                        w_at.get(ju).copied().unwrap_or(ZERO),
-                        b_at.get(ju).copied().unwrap_or(ZERO),
-                    );
-                    let decayed = mul(
-                        ONE.saturating_sub(a),
-                        old_at.get(ju).copied().unwrap_or(ZERO),
-                    );
-                    let value = decayed.saturating_add(mul(a, new).max(ZERO)).min(ONE);
-                    (value > ZERO).then_some((j, value))
-                })
-                .collect();
+            let mut out = Row::with_capacity(w_row.len());
+            out.extend(w_row.iter().filter_map(|&(j, new)| {
+                let ju = usize::from(j);
+                let a = sigmoid.alpha(
+                    inp.consensus.get(ju).copied().unwrap_or(ZERO),
+                    w_at.get(ju).copied().unwrap_or(ZERO),
+                    b_at.get(ju).copied().unwrap_or(ZERO),
+                );
+                let decayed = mul(
+                    ONE.saturating_sub(a),
+                    old_at.get(ju).copied().unwrap_or(ZERO),
+                );
+                let value = decayed.saturating_add(mul(a, new).max(ZERO)).min(ONE);
+                (value > ZERO).then_some((j, value))
+            }));
             for (j, _) in inp.old_row(i, convert) {
                 if let Some(c) = old_at.get_mut(usize::from(j)) {
                     *c = ZERO;

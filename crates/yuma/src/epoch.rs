@@ -6,7 +6,7 @@ use crate::error::YumaError;
 use std::borrow::Cow;
 
 use crate::fixed::{
-    I32F32, I64F64, I96F32, U16_MAX, ZERO, fixed_proportion_to_u16, fixed64_to_fixed32, mul,
+    I32F32, I64F64, I96F32, ONE, U16_MAX, ZERO, fixed_proportion_to_u16, fixed64_to_fixed32, mul,
     rao_share, safe_div, sum, u16_to_fixed,
 };
 use crate::liquid_alpha::{LiquidAlphaParams, Sigmoid};
@@ -295,6 +295,16 @@ fn validate(
     Ok(n)
 }
 
+/// How step 7 builds the clipped weights.
+enum ClipMode {
+    /// Build Wc as its own matrix (needed for interpolation or the trace).
+    Materialise,
+    /// Clip W in place (Wb = Wc and W is not needed again).
+    InPlace,
+    /// Only sum Wc (Wb = W).
+    SumOnly,
+}
+
 /// Step 2: stake `S`, after the threshold filter, normalised (I64F64, then truncated).
 fn stake_weights(params: &EpochParams, input: &EpochInput) -> Vec<I32F32> {
     let tao_weight = I64F64::saturating_from_num(
@@ -339,18 +349,19 @@ fn masked_weights(params: &EpochParams, input: &EpochInput, permits: &[bool]) ->
             }
             let keep_self = params.owner_uid.map(usize::from) == Some(i);
             let commit = input.commit_blocks.get(i).copied().unwrap_or(u64::MAX);
-            let mut out: Row = row
-                .iter()
-                .filter(|(j, _)| {
-                    let diag = usize::from(*j) == i;
-                    let reg = registered_at(*j);
-                    let dropped = (diag && !keep_self)
-                        || *updated <= reg
-                        || (params.commit_reveal && commit < reg);
-                    !dropped
-                })
-                .map(|&(j, v)| (j, u16_to_fixed(v)))
-                .collect();
+            let mut out = Row::with_capacity(row.len());
+            out.extend(
+                row.iter()
+                    .filter(|(j, _)| {
+                        let diag = usize::from(*j) == i;
+                        let reg = registered_at(*j);
+                        let dropped = (diag && !keep_self)
+                            || *updated <= reg
+                            || (params.commit_reveal && commit < reg);
+                        !dropped
+                    })
+                    .map(|&(j, v)| (j, u16_to_fixed(v))),
+            );
             // Normalise while the row is still in cache.
             sparse::normalize_row(&mut out);
             out
@@ -406,36 +417,67 @@ fn run(
     let kappa = safe_div(u16_to_fixed(params.kappa), U16_MAX);
     let consensus = weighted_median_col_sparse(&active_stake, &weights, n, kappa);
 
-    // 7-9. Clip at consensus; validator trust (row sums); ranks `R_j = sum_i A_i * Wc_ij`
-    // (saturating, rows in uid order); incentive. One pass, each row used while in cache.
+    // 7-10. Clip at consensus (Wc); validator trust (row sums of Wc); ranks
+    // `R_j = sum_i A_i * Wc_ij` (saturating, rows in uid order); incentive; and the weights for
+    // bonds `Wb = W + beta * (Wc - W)`. Wc is only built when something needs it: with
+    // beta == 1 (the default) W is clipped in place and becomes Wb; with beta == 0 Wb is W and
+    // Wc is only summed.
+    let beta = safe_div(u16_to_fixed(params.bonds_penalty), U16_MAX);
+    let mut weights = weights;
     let mut ranks = vec![ZERO; n];
     let mut validator_trust = Vec::with_capacity(n);
-    let clipped: Matrix = weights
-        .iter()
-        .zip(&active_stake)
-        .map(|(row, a)| {
-            let c = sparse::clip_row(row, &consensus);
-            let mut trust = ZERO;
-            for (j, v) in &c {
-                trust = trust.wrapping_add(*v);
-                if let Some(r) = ranks.get_mut(usize::from(*j)) {
-                    *r = r.saturating_add(mul(*a, *v));
-                }
+    let mut tally = |a: I32F32, row: &mut dyn Iterator<Item = (u16, I32F32)>| {
+        let mut trust = ZERO;
+        for (j, v) in row {
+            trust = trust.wrapping_add(v);
+            if let Some(r) = ranks.get_mut(usize::from(j)) {
+                *r = r.saturating_add(mul(a, v));
             }
-            validator_trust.push(trust);
-            c
-        })
-        .collect();
+        }
+        validator_trust.push(trust);
+    };
+    let clip_mode = if trace || (beta != ZERO && beta != ONE) {
+        ClipMode::Materialise
+    } else if beta == ONE {
+        ClipMode::InPlace
+    } else {
+        ClipMode::SumOnly
+    };
+    let clipped: Option<Matrix> = match clip_mode {
+        ClipMode::InPlace => {
+            for (row, a) in weights.iter_mut().zip(&active_stake) {
+                sparse::clip_row_in_place(row, &consensus);
+                tally(*a, &mut row.iter().copied());
+            }
+            None
+        }
+        ClipMode::SumOnly => {
+            for (row, a) in weights.iter().zip(&active_stake) {
+                tally(*a, &mut sparse::clipped_entries(row, &consensus));
+            }
+            None
+        }
+        ClipMode::Materialise => Some(
+            weights
+                .iter()
+                .zip(&active_stake)
+                .map(|(row, a)| {
+                    let c = sparse::clip_row(row, &consensus);
+                    tally(*a, &mut c.iter().copied());
+                    c
+                })
+                .collect(),
+        ),
+    };
     let mut incentive = ranks.clone();
     normalize(&mut incentive);
-
-    // 10. Weights for bonds.
-    let beta = safe_div(u16_to_fixed(params.bonds_penalty), U16_MAX);
-    let weights_for_bonds = sparse::interpolate(&weights, &clipped, n, beta);
-    // With Wb = Wc (the default), the column sums of Wb ∘ A that classic bonds need are the
-    // ranks: the same saturating terms in the same order.
-    let wb_is_clipped =
-        matches!(&weights_for_bonds, Cow::Borrowed(m) if std::ptr::eq(*m, &clipped));
+    let weights_for_bonds: Cow<'_, Matrix> = match &clipped {
+        Some(c) => sparse::interpolate(&weights, c, n, beta),
+        None => Cow::Borrowed(&weights),
+    };
+    // When Wb = Wc the column sums of Wb ∘ A that classic bonds need are the ranks: the same
+    // saturating terms in the same order.
+    let wb_is_clipped = beta == ONE;
 
     // 11. Bonds to uids registered since the last epoch are dropped.
     let last_tempo_block = if input.last_mechanism_step_block == 0 {
@@ -537,7 +579,7 @@ fn run(
     };
     let trace = trace.then_some(EpochTrace {
         weights,
-        clipped_weights: clipped,
+        clipped_weights: clipped.unwrap_or_default(),
         weights_for_bonds,
         ema_bonds: outcome.ema.unwrap_or_default(),
         ema_bonds_normalized: outcome.ema_normalized,

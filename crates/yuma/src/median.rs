@@ -175,10 +175,9 @@ fn sorted_quantile(slice: &mut [(I32F32, I32F32)], below: I32F32, minority: I32F
     slice.last().map_or(ZERO, |p| p.0)
 }
 
-/// Scores in [0, 1] (every normalised weight) fall into 65 buckets by their top bits.
-const BUCKET_SHIFT: u32 = 26;
+/// Buckets per column: scores are spread over 65 buckets by their offset from the column
+/// minimum, scaled to the column's range.
 const BUCKETS: usize = 65;
-const SCORE_MAX_BITS: i64 = 1 << 32;
 
 /// Reusable buffers for [`column_quantile`].
 #[derive(Default)]
@@ -188,25 +187,37 @@ pub struct QuantileScratch {
     bucket: Vec<(I32F32, I32F32)>,
 }
 
-/// [`weighted_quantile`], faster when every score is in [0, 1]: one pass sums the stake per
-/// bucket of the top score bits, which locates the bucket holding the answer; only that
-/// bucket is sorted. Same result (bucket order is score order); other scores take the
-/// selection path.
+/// [`weighted_quantile`] by bucketing: one pass finds the score range, one sums the stake per
+/// bucket (buckets are contiguous score ranges, in score order), which locates the bucket that
+/// holds the answer; only that bucket is sorted.
 pub fn column_quantile(
     pairs: &mut [(I32F32, I32F32)],
     minority: I32F32,
     scratch: &mut QuantileScratch,
 ) -> I32F32 {
+    let Some(&(first, _)) = pairs.first() else {
+        return ZERO;
+    };
+    let (lo, hi) = pairs
+        .iter()
+        .fold((first, first), |(lo, hi), (s, _)| (lo.min(*s), hi.max(*s)));
+    if lo == hi {
+        // One distinct score: it is the answer whatever the stakes.
+        return lo;
+    }
+    let range = i128::from(hi.to_bits()).wrapping_sub(i128::from(lo.to_bits()));
+    let width = 128_u32.saturating_sub(range.leading_zeros());
+    let shift = width.saturating_sub(6);
+    let bucket_of = |s: I32F32| -> usize {
+        let offset = i128::from(s.to_bits()).wrapping_sub(i128::from(lo.to_bits()));
+        usize::try_from(offset >> shift).unwrap_or(BUCKETS)
+    };
     scratch.stake.clear();
     scratch.stake.resize(BUCKETS, ZERO);
     scratch.count.clear();
     scratch.count.resize(BUCKETS, 0);
     for &(score, stake) in pairs.iter() {
-        let bits = score.to_bits();
-        if !(0..=SCORE_MAX_BITS).contains(&bits) {
-            return weighted_quantile(pairs, minority);
-        }
-        let b = usize::try_from(bits >> BUCKET_SHIFT).unwrap_or(0);
+        let b = bucket_of(score);
         if let (Some(s), Some(c)) = (scratch.stake.get_mut(b), scratch.count.get_mut(b)) {
             *s = s.wrapping_add(stake);
             *c = c.saturating_add(1);
@@ -234,7 +245,7 @@ pub fn column_quantile(
         pairs
             .iter()
             .copied()
-            .filter(|(score, _)| usize::try_from(score.to_bits() >> BUCKET_SHIFT).ok() == Some(b)),
+            .filter(|(score, _)| bucket_of(*score) == b),
     );
     sorted_quantile(&mut scratch.bucket, below, minority)
 }
@@ -244,7 +255,9 @@ pub fn column_quantile(
 ///
 /// The voters' rows are transposed into per-column `(weight, stake)` lists; the voters without
 /// an entry in a column form one group of score 0 whose stake is the rest of the total. So a
-/// column costs O(its entries), not O(voters).
+/// column costs O(its entries), not O(voters). When every voter row is sorted by uid (rows
+/// stored by `set_weights` are), the transposition runs block by block of columns in a small
+/// buffer that stays in cache.
 pub fn weighted_median_col_sparse(
     stake: &[I32F32],
     weights: &[Row],
@@ -254,70 +267,158 @@ pub fn weighted_median_col_sparse(
     let mut use_stake: Vec<I32F32> = stake.iter().copied().filter(|s| *s > ZERO).collect();
     normalize(&mut use_stake);
     let stake_sum = sum(&use_stake);
-    let minority = stake_sum.saturating_sub(kappa);
-    let voters = use_stake.len();
+    let column = ColumnMedian {
+        minority: stake_sum.saturating_sub(kappa),
+        stake_sum,
+        voters: use_stake.len(),
+    };
     let voter_rows: Vec<&Row> = stake
         .iter()
         .zip(weights)
         .filter(|(s, _)| **s > ZERO)
         .map(|(_, row)| row)
         .collect();
+    let sorted = voter_rows
+        .iter()
+        .all(|row| row.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0)));
+    if sorted {
+        blocked_medians(&voter_rows, &use_stake, n, &column)
+    } else {
+        transposed_medians(&voter_rows, &use_stake, n, &column)
+    }
+}
 
+/// What every column's median shares.
+struct ColumnMedian {
+    minority: I32F32,
+    stake_sum: I32F32,
+    voters: usize,
+}
+
+impl ColumnMedian {
+    /// The median of one column from its `len` entries, stored at the front of `slots`, which
+    /// has one spare slot after them for the zero group.
+    fn of(
+        &self,
+        slots: &mut [(I32F32, I32F32)],
+        len: usize,
+        scratch: &mut QuantileScratch,
+    ) -> I32F32 {
+        if len == 0 {
+            // Every voter scores 0.
+            return ZERO;
+        }
+        if len < self.voters {
+            let with_entry = slots
+                .iter()
+                .take(len)
+                .fold(ZERO, |acc, p| acc.wrapping_add(p.1));
+            if let Some(z) = slots.get_mut(len) {
+                *z = (ZERO, self.stake_sum.wrapping_sub(with_entry));
+            }
+            slots
+                .get_mut(..=len)
+                .map_or(ZERO, |col| column_quantile(col, self.minority, scratch))
+        } else {
+            slots
+                .get_mut(..len)
+                .map_or(ZERO, |col| column_quantile(col, self.minority, scratch))
+        }
+    }
+}
+
+/// Sorted rows: walk them block by block of columns with one cursor per voter.
+fn blocked_medians(
+    voter_rows: &[&Row],
+    use_stake: &[I32F32],
+    n: usize,
+    column: &ColumnMedian,
+) -> Vec<I32F32> {
+    let stride = column.voters.saturating_add(1);
+    // About 256 KiB of slots per block.
+    let block = (16_384 / stride).clamp(1, n.max(1));
+    let mut slots = vec![(ZERO, ZERO); block.saturating_mul(stride)];
+    let mut lens = vec![0_usize; block];
+    let mut cursors = vec![0_usize; voter_rows.len()];
+    let mut scratch = QuantileScratch::default();
+    let mut medians = Vec::with_capacity(n);
+    let mut c0 = 0_usize;
+    while c0 < n {
+        let c1 = c0.saturating_add(block).min(n);
+        lens.iter_mut().for_each(|l| *l = 0);
+        for ((row, s), pos) in voter_rows.iter().zip(use_stake).zip(cursors.iter_mut()) {
+            while let Some(&(j, v)) = row.get(*pos) {
+                let j = usize::from(j);
+                if j >= c1 {
+                    break;
+                }
+                let local = j.saturating_sub(c0);
+                if let Some(len) = lens.get_mut(local) {
+                    if let Some(slot) =
+                        slots.get_mut(local.saturating_mul(stride).saturating_add(*len))
+                    {
+                        *slot = (v, *s);
+                    }
+                    *len = len.saturating_add(1);
+                }
+                *pos = pos.saturating_add(1);
+            }
+        }
+        for (col_slots, len) in slots
+            .chunks_mut(stride)
+            .zip(&lens)
+            .take(c1.saturating_sub(c0))
+        {
+            medians.push(column.of(col_slots, *len, &mut scratch));
+        }
+        c0 = c1;
+    }
+    medians
+}
+
+/// Any rows: a full transposition into per-column slots.
+fn transposed_medians(
+    voter_rows: &[&Row],
+    use_stake: &[I32F32],
+    n: usize,
+    column: &ColumnMedian,
+) -> Vec<I32F32> {
     // Column c owns slots start[c]..start[c + 1]: its entries plus one slot for the zero group.
     let mut col_len = vec![0_usize; n];
-    for row in &voter_rows {
+    for row in voter_rows {
         for (j, _) in row.iter() {
             if let Some(c) = col_len.get_mut(usize::from(*j)) {
                 *c = c.saturating_add(1);
             }
         }
     }
-    let mut start = Vec::with_capacity(n.saturating_add(1));
+    let mut start = Vec::with_capacity(n);
     let mut total: usize = 0;
-    start.push(0);
     for len in &col_len {
-        total = total.saturating_add(*len).saturating_add(1);
         start.push(total);
+        total = total.saturating_add(*len).saturating_add(1);
     }
-    let mut pairs: Vec<(I32F32, I32F32)> = vec![(ZERO, ZERO); total];
-    let mut fill = start.clone();
-    for (row, s) in voter_rows.iter().zip(&use_stake) {
+    let mut slots: Vec<(I32F32, I32F32)> = vec![(ZERO, ZERO); total];
+    let mut fill = start;
+    for (row, s) in voter_rows.iter().zip(use_stake) {
         for (j, v) in row.iter() {
             if let Some(pos) = fill.get_mut(usize::from(*j)) {
-                if let Some(slot) = pairs.get_mut(*pos) {
+                if let Some(slot) = slots.get_mut(*pos) {
                     *slot = (*v, *s);
                 }
                 *pos = pos.saturating_add(1);
             }
         }
     }
-
     let mut scratch = QuantileScratch::default();
-    let mut rest = pairs.as_mut_slice();
+    let mut rest = slots.as_mut_slice();
     col_len
         .iter()
         .map(|&len| {
             let all = std::mem::take(&mut rest);
-            let (column, tail) = all.split_at_mut(len.saturating_add(1).min(all.len()));
+            let (col_slots, tail) = all.split_at_mut(len.saturating_add(1).min(all.len()));
             rest = tail;
-            if len == 0 {
-                // Every voter scores 0.
-                return ZERO;
-            }
-            if len < voters {
-                let with_entry = column
-                    .iter()
-                    .take(len)
-                    .fold(ZERO, |acc, p| acc.wrapping_add(p.1));
-                if let Some(z) = column.get_mut(len) {
-                    *z = (ZERO, stake_sum.wrapping_sub(with_entry));
-                }
-                column_quantile(column, minority, &mut scratch)
-            } else {
-                column.get_mut(..len).map_or(ZERO, |entries| {
-                    column_quantile(entries, minority, &mut scratch)
-                })
-            }
+            column.of(col_slots, len, &mut scratch)
         })
         .collect()
 }
@@ -444,6 +545,36 @@ mod tests {
                 prop_assert_eq!(*got_c, want, "column {}", c);
             }
         }
+    }
+
+    #[test]
+    fn blocked_and_transposed_agree() {
+        // Many columns and voters so the blocked path uses several blocks.
+        let n = 3000;
+        let voters = 40;
+        let stake: Vec<I32F32> = (0..voters).map(|k| I32F32::from_num(k % 7 + 1)).collect();
+        let weights: Vec<Row> = (0..voters)
+            .map(|k| {
+                (0..n)
+                    .filter(|j| (j * 7 + k * 13) % 5 != 0)
+                    .map(|j| {
+                        (
+                            j as u16,
+                            I32F32::from_bits(((j * 31 + k * 17) % 1000) as i64 * 4_000_000),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let kappa = f(0.5);
+        let sorted = weighted_median_col_sparse(&stake, &weights, n, kappa);
+        let reversed: Vec<Row> = weights
+            .iter()
+            .map(|r| r.iter().rev().copied().collect())
+            .collect();
+        let unsorted = weighted_median_col_sparse(&stake, &reversed, n, kappa);
+        assert_eq!(sorted, unsorted);
+        assert!(sorted.iter().any(|c| *c != ZERO));
     }
 
     #[test]

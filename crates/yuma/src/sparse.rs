@@ -104,18 +104,48 @@ pub fn col_clip(m: &[Row], thresholds: &[I32F32]) -> Matrix {
     m.iter().map(|row| clip_row(row, thresholds)).collect()
 }
 
+/// [`clip_row`] in place.
+pub fn clip_row_in_place(row: &mut Row, thresholds: &[I32F32]) {
+    row.retain_mut(|(j, v)| {
+        let c = thresholds.get(usize::from(*j)).copied().unwrap_or(ZERO);
+        if c < *v {
+            *v = c;
+            ZERO < c
+        } else {
+            true
+        }
+    });
+}
+
+/// The entries [`clip_row`] would produce, without building the row.
+pub fn clipped_entries<'a>(
+    row: &'a Row,
+    thresholds: &'a [I32F32],
+) -> impl Iterator<Item = (u16, I32F32)> + 'a {
+    row.iter().filter_map(move |&(j, v)| {
+        let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
+        if c < v {
+            (ZERO < c).then_some((j, c))
+        } else {
+            Some((j, v))
+        }
+    })
+}
+
 /// [`col_clip`] for one row.
 pub fn clip_row(row: &Row, thresholds: &[I32F32]) -> Row {
-    row.iter()
-        .filter_map(|&(j, v)| {
-            let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
-            if c < v {
-                (ZERO < c).then_some((j, c))
-            } else {
-                Some((j, v))
+    let mut out = Row::with_capacity(row.len());
+    for &(j, v) in row {
+        let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
+        if c < v {
+            if ZERO < c {
+                out.push((j, c));
             }
-        })
-        .collect()
+        } else {
+            out.push((j, v));
+        }
+    }
+    out
 }
 
 /// `r_j = sum_i v_i * m_ij` (saturating), over `n` columns.
@@ -197,8 +227,19 @@ impl Scratch {
 
     /// [`Self::drain_positive`], also calling `seen(j, value)` for each emitted entry.
     #[inline]
-    pub(crate) fn drain_positive_with(&mut self, mut seen: impl FnMut(u16, I32F32)) -> Row {
-        let mut out = Row::new();
+    pub(crate) fn drain_positive_with(&mut self, seen: impl FnMut(u16, I32F32)) -> Row {
+        self.drain_positive_sized(0, seen)
+    }
+
+    /// [`Self::drain_positive_with`], reserving room for `expected` entries up front (an upper
+    /// bound such as the number of entries added avoids regrowing long rows).
+    #[inline]
+    pub(crate) fn drain_positive_sized(
+        &mut self,
+        expected: usize,
+        mut seen: impl FnMut(u16, I32F32),
+    ) -> Row {
+        let mut out = Row::with_capacity(expected.min(self.values.len()));
         for (j, c) in (0..=u16::MAX).zip(self.values.iter_mut()) {
             if *c > ZERO {
                 out.push((j, *c));
