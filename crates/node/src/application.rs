@@ -68,13 +68,12 @@ impl<SM: StateMachine> App<SM> {
     async fn ensure_executed(
         &self,
         parent: &Digested<Block>,
-        ancestry: &mut (impl Ancestry<Block> + Unpin),
+        ancestry: &mut impl Ancestry<Block>,
     ) -> Result<(), NodeError> {
         let ex = &self.shared.executor;
         let finalized = ex.db().head()?.map_or(0, |h| h.height);
         let mut chain: Vec<Digested<Block>> = vec![parent.clone()];
-        loop {
-            let Some(last) = chain.last() else { break };
+        while let Some(last) = chain.last() {
             if ex.knows(&last.inner().hash())? {
                 chain.pop();
                 break;
@@ -106,7 +105,12 @@ impl<SM: StateMachine> App<SM> {
     }
 
     /// Builds a block on `parent`.
-    fn build(&self, parent: &Block, proposer: Hash32, timestamp_ms: u64) -> Result<Block, NodeError> {
+    fn build(
+        &self,
+        parent: &Block,
+        proposer: Hash32,
+        timestamp_ms: u64,
+    ) -> Result<Block, NodeError> {
         let shared = &self.shared;
         let ex = &shared.executor;
         let parent_hash = parent.hash();
@@ -191,20 +195,30 @@ where
         }
         let parent = ancestry.next().await?;
         // Pace blocks: propose no earlier than one block time after the parent.
-        let block_time = u64::try_from(self.shared.config.block_time.as_millis()).unwrap_or(u64::MAX);
-        let target = parent.inner().header.timestamp_ms.saturating_add(block_time);
+        let block_time =
+            u64::try_from(self.shared.config.block_time.as_millis()).unwrap_or(u64::MAX);
+        let target = parent
+            .inner()
+            .header
+            .timestamp_ms
+            .saturating_add(block_time);
         let now = millis(runtime.current());
         if now < target {
             runtime.sleep(Duration::from_millis(target - now)).await;
         }
-        let timestamp_ms = millis(runtime.current()).max(parent.inner().header.timestamp_ms.saturating_add(1));
+        let timestamp_ms =
+            millis(runtime.current()).max(parent.inner().header.timestamp_ms.saturating_add(1));
         if let Err(e) = self.ensure_executed(&parent, &mut ancestry).await {
             warn!(error = %e, "cannot build: parent state unknown");
             return None;
         }
         match self.build(parent.inner(), key_bytes(&context.leader), timestamp_ms) {
             Ok(block) => {
-                debug!(height = block.header.height, txs = block.transactions.len(), "proposed");
+                debug!(
+                    height = block.header.height,
+                    txs = block.transactions.len(),
+                    "proposed"
+                );
                 self.shared.note_best(&block);
                 let digest = block.digest();
                 Some(Digested::precomputed(block, digest))
@@ -230,7 +244,10 @@ where
         let b = block.inner();
         let h = &b.header;
         if h.proposer != key_bytes(&context.leader) {
-            debug!(height = h.height, "rejected: proposer is not the round's leader");
+            debug!(
+                height = h.height,
+                "rejected: proposer is not the round's leader"
+            );
             return false;
         }
         if h.timestamp_ms <= parent.inner().header.timestamp_ms {

@@ -203,8 +203,7 @@ impl<SM: StateMachine> Executor<SM> {
         ctx: &BlockContext,
         txs: &[Vec<u8>],
     ) -> Result<(Layer, Vec<TxResult>), NodeError> {
-        let Executed { changes, results } =
-            self.machine.execute(&parent.state(), ctx, txs)?;
+        let Executed { changes, results } = self.machine.execute(&parent.state(), ctx, txs)?;
         let layer = self.layer(parent, changes)?;
         Ok((layer, results))
     }
@@ -294,10 +293,7 @@ impl<SM: StateMachine> Executor<SM> {
 
     /// Highest executed block (finalized or not).
     pub fn best(&self) -> Option<(u64, Hash32)> {
-        self.lock()
-            .iter()
-            .map(|(hash, p)| (p.height, *hash))
-            .max()
+        self.lock().iter().map(|(hash, p)| (p.height, *hash)).max()
     }
 }
 

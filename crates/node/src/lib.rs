@@ -5,12 +5,15 @@
 //! - [`block`]: header and block, SCALE codec, block hash and transaction root, and the
 //!   commonware traits consensus needs;
 //! - [`store`]: the redb state database with a jmt state root, committed atomically per block;
+pub mod application;
 pub mod block;
-pub mod store;
-pub mod mempool;
-pub mod state_machine;
+pub mod engine;
 pub mod exec;
+pub mod mempool;
+pub mod node;
+pub mod state_machine;
+pub mod store;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
-pub mod application;
-pub mod node;
+#[cfg(test)]
+mod tests;

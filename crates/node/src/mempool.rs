@@ -51,7 +51,9 @@ pub enum MempoolError {
     #[error("transaction 0x{} is already in the pool", hex::encode(.0))]
     AlreadyKnown(Hash32),
     /// Another transaction with this sender and nonce is pooled and this one does not tip more.
-    #[error("nonce {nonce} is taken by a transaction with tip {pooled_tip}; raise the tip to replace it")]
+    #[error(
+        "nonce {nonce} is taken by a transaction with tip {pooled_tip}; raise the tip to replace it"
+    )]
     Underpriced {
         /// The contested nonce.
         nonce: u64,
@@ -399,7 +401,10 @@ mod tests {
         let cheaper = meta(1, 0, 5);
         assert_eq!(
             pool.insert(cheaper, vec![9], 0),
-            Err(MempoolError::Underpriced { nonce: 0, pooled_tip: 10 })
+            Err(MempoolError::Underpriced {
+                nonce: 0,
+                pooled_tip: 10
+            })
         );
         add(&mut pool, 1, 0, 11).unwrap();
         assert_eq!(pool.len(), 1);
@@ -416,7 +421,10 @@ mod tests {
         let m = meta(1, 0, 1);
         assert!(matches!(
             pool.insert(m, vec![0; 2], 1),
-            Err(MempoolError::Invalid(TxCheckError::StaleNonce { expected: 1, got: 0 }))
+            Err(MempoolError::Invalid(TxCheckError::StaleNonce {
+                expected: 1,
+                got: 0
+            }))
         ));
         let m = meta(1, 9, 1);
         assert!(matches!(
@@ -439,7 +447,10 @@ mod tests {
         });
         add(&mut pool, 1, 0, 5).unwrap();
         add(&mut pool, 1, 1, 5).unwrap();
-        assert_eq!(add(&mut pool, 1, 2, 5), Err(MempoolError::AccountFull { limit: 2 }));
+        assert_eq!(
+            add(&mut pool, 1, 2, 5),
+            Err(MempoolError::AccountFull { limit: 2 })
+        );
         add(&mut pool, 2, 0, 5).unwrap();
         // Full: a tip no higher than the cheapest evictable one is refused...
         assert_eq!(add(&mut pool, 3, 0, 5), Err(MempoolError::PoolFull));

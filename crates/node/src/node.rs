@@ -162,7 +162,12 @@ impl<SM: StateMachine> Shared<SM> {
         let dropped = self
             .mempool()
             .prune(|sender| machine.account_nonce(&snapshot, sender).ok());
-        tracing::debug!(height = head.height, txs = block.transactions.len(), dropped, "finalized");
+        tracing::debug!(
+            height = head.height,
+            txs = block.transactions.len(),
+            dropped,
+            "finalized"
+        );
         let _ = self.finalized_heads.send(r);
         Ok(Some(head))
     }
@@ -248,7 +253,9 @@ impl<SM: StateMachine> Node<SM> {
 
     /// Validates a transaction against the finalized state and pools it.
     pub fn submit(&self, tx: Vec<u8>) -> Result<Hash32, MempoolError> {
-        let snapshot = self.state().map_err(|e| TxCheckError::Invalid(e.to_string()))?;
+        let snapshot = self
+            .state()
+            .map_err(|e| TxCheckError::Invalid(e.to_string()))?;
         let machine = self.shared.executor.machine();
         let meta = machine.check_tx(&snapshot, &tx)?;
         let nonce = machine

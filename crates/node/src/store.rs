@@ -21,6 +21,9 @@ use redb::{
 };
 use sha2::Sha256;
 
+/// Key/value pairs in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Pending state changes: `Some(value)` writes, `None` deletes.
 pub type Changes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
@@ -88,7 +91,7 @@ pub trait StateRead {
     /// The value at `key`, if any.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every `(key, value)` whose key starts with `prefix`, in key order.
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError>;
 }
 
 /// The last committed block.
@@ -400,7 +403,7 @@ impl StateRead for Snapshot {
         Ok(t.get(key)?.map(|v| v.value().to_vec()))
     }
 
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError> {
         let t = self.tx.open_table(STATE)?;
         let mut out = Vec::new();
         for item in t.range(prefix..)? {
@@ -487,7 +490,7 @@ impl StateRead for LayeredState<'_> {
         self.base.get(key)
     }
 
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError> {
         if self.layers.is_empty() {
             return self.base.scan_prefix(prefix);
         }
@@ -547,8 +550,7 @@ impl TreeReader for LayeredTree<'_> {
                 let newest = batch
                     .values()
                     .range((0, key_hash)..=(max_version, key_hash))
-                    .filter(|((_, k), _)| *k == key_hash)
-                    .next_back();
+                    .rfind(|((_, k), _)| *k == key_hash);
                 if let Some((_, v)) = newest {
                     return Ok(v.clone());
                 }

@@ -41,7 +41,13 @@ impl Transfer {
     }
 
     /// Builds and signs a transfer; returns its SCALE bytes.
-    pub fn signed(key: &ed25519::PrivateKey, nonce: u64, tip: u64, to: Hash32, amount: u64) -> Vec<u8> {
+    pub fn signed(
+        key: &ed25519::PrivateKey,
+        nonce: u64,
+        tip: u64,
+        to: Hash32,
+        amount: u64,
+    ) -> Vec<u8> {
         let mut tx = Self {
             from: account_of(key),
             nonce,
@@ -50,7 +56,8 @@ impl Transfer {
             amount,
             signature: Vec::new(),
         };
-        tx.signature = commonware_codec::Encode::encode(&key.sign(NAMESPACE, &tx.payload())).to_vec();
+        tx.signature =
+            commonware_codec::Encode::encode(&key.sign(NAMESPACE, &tx.payload())).to_vec();
         Encode::encode(&tx)
     }
 
@@ -109,7 +116,9 @@ impl Transfers {
     /// Endows the keys derived from seeds `0..n`.
     pub fn with_seeds(n: u64, amount: u64) -> Self {
         Self {
-            endowed: (0..n).map(|s| account_of(&ed25519::PrivateKey::from_seed(s))).collect(),
+            endowed: (0..n)
+                .map(|s| account_of(&ed25519::PrivateKey::from_seed(s)))
+                .collect(),
             amount,
         }
     }
@@ -132,7 +141,8 @@ impl Scratch<'_> {
     }
 
     fn put(&mut self, id: &Hash32, a: Account) {
-        self.changes.insert(account_key(id), Some(Encode::encode(&a)));
+        self.changes
+            .insert(account_key(id), Some(Encode::encode(&a)));
     }
 }
 
@@ -166,13 +176,21 @@ impl StateMachine for Transfers {
         for bytes in txs {
             let hash = tx_hash(bytes);
             let Ok(tx) = Transfer::decode_all(&mut bytes.as_slice()) else {
-                results.push(TxResult { hash, valid: false, receipt: b"undecodable".to_vec() });
+                results.push(TxResult {
+                    hash,
+                    valid: false,
+                    receipt: b"undecodable".to_vec(),
+                });
                 continue;
             };
             let mut from = s.account(&tx.from)?;
             let cost = FEE.saturating_add(tx.tip);
             if !tx.verify() || tx.nonce != from.nonce || from.balance < cost {
-                results.push(TxResult { hash, valid: false, receipt: b"invalid".to_vec() });
+                results.push(TxResult {
+                    hash,
+                    valid: false,
+                    receipt: b"invalid".to_vec(),
+                });
                 continue;
             }
             from.nonce = from.nonce.saturating_add(1);
@@ -190,10 +208,21 @@ impl StateMachine for Transfers {
             let mut author = s.account(&block.proposer)?;
             author.balance = author.balance.saturating_add(cost);
             s.put(&block.proposer, author);
-            let receipt: &[u8] = if ok { b"ok" } else { b"failed: insufficient balance" };
-            results.push(TxResult { hash, valid: true, receipt: receipt.to_vec() });
+            let receipt: &[u8] = if ok {
+                b"ok"
+            } else {
+                b"failed: insufficient balance"
+            };
+            results.push(TxResult {
+                hash,
+                valid: true,
+                receipt: receipt.to_vec(),
+            });
         }
-        Ok(Executed { changes: s.changes, results })
+        Ok(Executed {
+            changes: s.changes,
+            results,
+        })
     }
 
     fn check_tx(&self, state: &dyn StateRead, bytes: &[u8]) -> Result<TxMeta, TxCheckError> {
@@ -204,7 +233,10 @@ impl StateMachine for Transfers {
         }
         let from = account(state, &tx.from).map_err(|e| TxCheckError::Invalid(e.to_string()))?;
         if tx.nonce < from.nonce {
-            return Err(TxCheckError::StaleNonce { expected: from.nonce, got: tx.nonce });
+            return Err(TxCheckError::StaleNonce {
+                expected: from.nonce,
+                got: tx.nonce,
+            });
         }
         let cost = FEE.saturating_add(tx.tip);
         if from.balance < cost {
