@@ -336,7 +336,10 @@ fn blocked_medians(
 ) -> Vec<I32F32> {
     let stride = column.voters.saturating_add(1);
     // About 256 KiB of slots per block.
-    let block = (16_384 / stride).clamp(1, n.max(1));
+    let block = 16_384_usize
+        .checked_div(stride)
+        .unwrap_or(1)
+        .clamp(1, n.max(1));
     let mut slots = vec![(ZERO, ZERO); block.saturating_mul(stride)];
     let mut lens = vec![0_usize; block];
     let mut cursors = vec![0_usize; voter_rows.len()];
@@ -424,7 +427,7 @@ fn transposed_medians(
 }
 
 #[cfg(test)]
-#[allow(clippy::arithmetic_side_effects)]
+#[allow(clippy::arithmetic_side_effects, clippy::as_conversions)]
 mod tests {
     use super::*;
     use crate::fixed::ONE;
