@@ -298,6 +298,8 @@ pub struct Axon {
     config: AxonConfig,
     blacklist: Option<Blacklist>,
     routes: BTreeMap<String, Arc<dyn Route>>,
+    /// Attach order, for the 404 message (Python lists synapses in that order).
+    order: Vec<String>,
 }
 
 impl std::fmt::Debug for Axon {
@@ -318,6 +320,7 @@ impl Axon {
             config,
             blacklist: None,
             routes: BTreeMap::new(),
+            order: Vec::new(),
         };
         axon.attach(|p: Ping| async move { p })
     }
@@ -353,7 +356,13 @@ impl Axon {
             options,
             _s: PhantomData,
         };
-        self.routes.insert(S::NAME.to_string(), Arc::new(route));
+        if self
+            .routes
+            .insert(S::NAME.to_string(), Arc::new(route))
+            .is_none()
+        {
+            self.order.push(S::NAME.to_string());
+        }
         self
     }
 
@@ -372,7 +381,7 @@ impl Axon {
             external_port: self.config.external_port.unwrap_or(local.port()),
             nonces: NonceStore::new(self.config.nonce),
             gate: PriorityGate::new(self.config.max_in_flight, self.config.max_queue),
-            available: self.routes.keys().cloned().collect(),
+            available: self.order,
             keypair: self.keypair,
             blacklist: self.blacklist,
             routes: self.routes,
