@@ -52,6 +52,16 @@ fn transfers(c: &mut Criterion) {
     c.bench_function("block of 1000 signed transfers", |b| {
         b.iter(|| black_box(apply_block(&store, &chain_id, &env, &txs).unwrap()))
     });
+    // The same without signature checks: what the state machine itself costs.
+    c.bench_function("1000 transfers, signatures not checked", |b| {
+        b.iter(|| {
+            let mut ov = chain::Overlay::new(&store);
+            for tx in &txs {
+                black_box(chain::runtime::apply_checked(&mut ov, &env, tx).unwrap());
+            }
+            black_box(ov.into_changes())
+        })
+    });
 }
 
 /// A subnet with `n` neurons whose hotkeys are `from_seed([i; 32])`-style keys, all permitted

@@ -56,11 +56,31 @@ pub struct BlockOutcome {
 }
 
 /// Applies a block over `store` without modifying it; the caller commits `changes`.
+/// Signatures are checked here, one by one (sr25519 verification is most of the cost of a
+/// block of transfers); a node that already checked them can use [`apply_block_prechecked`].
 pub fn apply_block(
     store: &dyn StateStore,
     chain: &ChainId,
     env: &BlockEnv,
     transactions: &[Transaction],
+) -> Result<BlockOutcome> {
+    let valid = verify_signatures(chain, transactions);
+    apply_block_prechecked(store, env, transactions, &valid)
+}
+
+/// Whether each transaction's signature verifies on `chain` (parallelisable by the caller).
+pub fn verify_signatures(chain: &ChainId, transactions: &[Transaction]) -> Vec<bool> {
+    transactions.iter().map(|tx| tx.verify(chain)).collect()
+}
+
+/// [`apply_block`] with signature results computed by the caller (`signature_ok[i]` for
+/// `transactions[i]`; a missing entry counts as a bad signature). The caller is responsible for
+/// having verified them with [`Transaction::verify`] against this chain.
+pub fn apply_block_prechecked(
+    store: &dyn StateStore,
+    env: &BlockEnv,
+    transactions: &[Transaction],
+    signature_ok: &[bool],
 ) -> Result<BlockOutcome> {
     let mut overlay = Overlay::new(store);
     let hook_events = {
@@ -69,8 +89,8 @@ pub fn apply_block(
         st.take_events()
     };
     let mut receipts = Vec::with_capacity(transactions.len());
-    for tx in transactions {
-        let receipt = if tx.verify(chain) {
+    for (i, tx) in transactions.iter().enumerate() {
+        let receipt = if signature_ok.get(i).copied().unwrap_or(false) {
             apply_checked(&mut overlay, env, tx)?
         } else {
             invalid_receipt(tx, ChainError::BadSignature)
@@ -401,5 +421,128 @@ pub fn dispatch(st: &mut State<'_>, signer: &AccountId, call: &Call) -> Result<(
         Call::ScheduleSwapColdkey { new_coldkey } => {
             swap_keys::schedule_swap_coldkey(st, signer, &new_coldkey)
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+    use crate::genesis::{GenesisConfig, Preset, chain_id};
+    use crate::testing::acct;
+    use types::RAO_PER_TAO;
+
+    fn setup() -> (crate::store::MemoryStore, ChainId, keys::Keypair, BlockEnv) {
+        let store = GenesisConfig::dev(Preset::Fast).unwrap().build().unwrap();
+        let id = chain_id(&store);
+        let alice = keys::Keypair::from_uri("//Alice").unwrap();
+        (
+            store,
+            id,
+            alice,
+            BlockEnv {
+                number: 1,
+                author: Some(acct(250)),
+            },
+        )
+    }
+
+    fn free(store: &dyn StateStore, who: &AccountId) -> u64 {
+        let mut ov = Overlay::new(store);
+        State::new(&mut ov, BlockEnv::default())
+            .account(who)
+            .unwrap()
+            .free
+            .rao()
+    }
+
+    #[test]
+    fn fees_and_tips_go_to_the_author_even_when_the_call_fails() {
+        let (store, id, alice, env) = setup();
+        let ok = Transaction::sign(
+            &alice,
+            0,
+            TaoBalance::from_rao(7),
+            Call::TransferKeepAlive {
+                dest: acct(9),
+                value: TaoBalance::from_rao(RAO_PER_TAO),
+            },
+            &id,
+        );
+        let failing = Transaction::sign(
+            &alice,
+            1,
+            TaoBalance::ZERO,
+            Call::StartCall {
+                netuid: types::NetUid(77),
+            },
+            &id,
+        );
+        let out = apply_block(&store, &id, &env, &[ok.clone(), failing.clone()]).unwrap();
+        assert_eq!(out.receipts[0].outcome, TxOutcome::Applied);
+        assert_eq!(
+            out.receipts[1].outcome,
+            TxOutcome::Failed(ChainError::SubnetNotExists(types::NetUid(77)))
+        );
+        let mut after = store.clone();
+        out.changes.apply_to(&mut after).unwrap();
+        let fees = transaction_fee(&ok).rao() + 7 + transaction_fee(&failing).rao();
+        assert_eq!(free(&after, &acct(250)), fees);
+        assert_eq!(free(&after, &acct(9)), RAO_PER_TAO);
+        let alice_id = alice.account_id();
+        assert_eq!(
+            free(&store, &alice_id) - free(&after, &alice_id),
+            RAO_PER_TAO + fees
+        );
+    }
+
+    #[test]
+    fn bad_signatures_and_replays_are_invalid_and_change_nothing() {
+        let (store, id, alice, env) = setup();
+        let call = Call::TransferKeepAlive {
+            dest: acct(9),
+            value: TaoBalance::from_rao(RAO_PER_TAO),
+        };
+        let tx = Transaction::sign(&alice, 0, TaoBalance::ZERO, call.clone(), &id);
+        let mut forged = tx.clone();
+        forged.call = Call::TransferKeepAlive {
+            dest: acct(8),
+            value: TaoBalance::from_rao(RAO_PER_TAO),
+        };
+        let other_chain = ChainId {
+            genesis_hash: [1; 32],
+            ..id
+        };
+        let wrong_chain = Transaction::sign(&alice, 0, TaoBalance::ZERO, call, &other_chain);
+        let out = apply_block(&store, &id, &env, &[forged, wrong_chain, tx.clone(), tx]).unwrap();
+        let outcomes: Vec<_> = out.receipts.iter().map(|r| r.outcome.clone()).collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                TxOutcome::Invalid(ChainError::BadSignature),
+                TxOutcome::Invalid(ChainError::BadSignature),
+                TxOutcome::Applied,
+                TxOutcome::Invalid(ChainError::StaleNonce {
+                    expected: 1,
+                    got: 0
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn blocks_run_hooks_and_mint_emission() {
+        let (store, id, _, env) = setup();
+        let out = apply_block(&store, &id, &env, &[]).unwrap();
+        assert!(
+            out.hook_events
+                .iter()
+                .any(|e| matches!(e, Event::BlockEmission { .. }))
+        );
+        let mut after = store.clone();
+        out.changes.apply_to(&mut after).unwrap();
+        let mut ov = Overlay::new(&after);
+        let st = State::new(&mut ov, env);
+        assert_eq!(crate::invariants::check(&st).unwrap(), None);
     }
 }
