@@ -2,6 +2,7 @@
 //! every number of its result tables, so the page cannot drift from the code.
 
 #![allow(
+    clippy::arithmetic_side_effects,
     clippy::expect_used,
     clippy::unwrap_used,
     clippy::indexing_slicing,
