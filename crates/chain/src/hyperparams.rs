@@ -607,6 +607,101 @@ mod tests {
         );
     }
 
+    use crate::testing::*;
+
+    fn owner(t: &TestChain) -> AccountId {
+        t.read(|st| Ok(st.subnet(NET)?.owner))
+    }
+
+    #[test]
+    fn owner_and_root_powers() {
+        let mut t = TestChain::with_subnet(10 * RAO_PER_TAO, 10 * RAO_PER_TAO);
+        let o = owner(&t);
+        // a stranger
+        let e = t
+            .with(|st| set_hyperparameter(st, &acct(9), NET, HyperparamValue::Rho(3)))
+            .unwrap_err();
+        assert_eq!(e, ChainError::NotSubnetOwner(NET));
+        // root-only parameter
+        let e = t
+            .with(|st| set_hyperparameter(st, &o, NET, HyperparamValue::Kappa(3)))
+            .unwrap_err();
+        assert_eq!(e, ChainError::HyperparamRootOnly("kappa".into()));
+        t.set_hparam(NET, HyperparamValue::Kappa(3));
+        assert_eq!(t.read(|st| Ok(st.subnet(NET)?.hp.kappa)), 3);
+        // owner tempo range; root any value
+        let e = t
+            .with(|st| set_hyperparameter(st, &o, NET, HyperparamValue::Tempo(10)))
+            .unwrap_err();
+        assert!(matches!(e, ChainError::HyperparamOutOfRange { .. }));
+        t.set_hparam(NET, HyperparamValue::Tempo(10));
+        // ranges
+        let e = t
+            .with(|st| {
+                set_hyperparameter(
+                    st,
+                    &o,
+                    NET,
+                    HyperparamValue::MinBurn(TaoBalance::from_rao(RAO_PER_TAO)),
+                )
+            })
+            .unwrap_err();
+        assert!(matches!(e, ChainError::HyperparamOutOfRange { .. }));
+        let e = t
+            .with(|st| {
+                set_hyperparameter(
+                    st,
+                    &o,
+                    NET,
+                    HyperparamValue::AlphaValues { low: 10, high: 20 },
+                )
+            })
+            .unwrap_err();
+        assert!(matches!(e, ChainError::HyperparamOutOfRange { .. }));
+        let e = t
+            .with(|st| {
+                set_hyperparameter(st, &o, NET, HyperparamValue::PowRegistrationAllowed(true))
+            })
+            .unwrap_err();
+        assert_eq!(
+            e,
+            ChainError::HyperparamRootOnly("network_pow_registration_allowed".into())
+        );
+    }
+
+    #[test]
+    fn owner_rate_limit_and_freeze_window() {
+        let mut t = TestChain::with_subnet(10 * RAO_PER_TAO, 10 * RAO_PER_TAO);
+        let o = owner(&t);
+        t.set_hparam(NET, HyperparamValue::Tempo(100));
+        t.set_block(1);
+        // last epoch at 1 (the tempo change restarted the cycle); next at 101; freeze from 91
+        t.with(|st| set_hyperparameter(st, &o, NET, HyperparamValue::Rho(5)))
+            .unwrap();
+        t.set_block(50);
+        let e = t
+            .with(|st| set_hyperparameter(st, &o, NET, HyperparamValue::Rho(6)))
+            .unwrap_err();
+        assert_eq!(
+            e,
+            ChainError::OwnerHyperparamRateLimited {
+                name: "rho".into(),
+                at: 201
+            }
+        );
+        // another parameter is independent
+        t.with(|st| set_hyperparameter(st, &o, NET, HyperparamValue::ServingRateLimit(7)))
+            .unwrap();
+        t.set_block(95);
+        let e = t
+            .with(|st| set_hyperparameter(st, &o, NET, HyperparamValue::BondsPenalty(1)))
+            .unwrap_err();
+        assert_eq!(e, ChainError::AdminActionProhibitedDuringWeightsWindow(NET));
+        // root is never limited
+        t.set_hparam(NET, HyperparamValue::Rho(9));
+        assert_eq!(t.read(|st| Ok(st.subnet(NET)?.hp.rho)), 9);
+    }
+
     #[test]
     fn burn_mult_is_1_26() {
         let m = Hyperparams::reference().burn_increase_mult;

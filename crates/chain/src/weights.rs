@@ -1,4 +1,6 @@
-//! Weights: set_weights with the validation order of chain.md §7.4, stored max-upscaled;
+//! Weights: set_weights validated in the order registration, uid bounds, duplicates, lengths,
+//! min allowed weights, max weight limit, version key, rate limit, stake threshold (then the
+//! validator permit), and stored max-upscaled;
 //! commit_weights / reveal_weights with a Blake2-256 commit, a reveal period counted in
 //! subnet epochs, and expiry.
 
@@ -67,12 +69,6 @@ fn validate_and_store(
         return Err(ChainError::CanNotSetRootNetworkWeights);
     }
     let subnet: Subnet = st.subnet(netuid)?;
-    if uids.len() != values.len() {
-        return Err(ChainError::WeightVecNotEqualSize {
-            uids: len32(uids.len()),
-            weights: len32(values.len()),
-        });
-    }
     // registration
     let uid =
         uid_of(st, netuid, hotkey)?.ok_or(ChainError::HotKeyNotRegisteredInNetwork(netuid))?;
@@ -95,6 +91,13 @@ fn validate_and_store(
             Some(s) => *s = true,
             None => return Err(ChainError::UidVecContainInvalidOne(u)),
         }
+    }
+    // lengths
+    if uids.len() != values.len() {
+        return Err(ChainError::WeightVecNotEqualSize {
+            uids: len32(uids.len()),
+            weights: len32(values.len()),
+        });
     }
     let is_owner = hotkey == &subnet.owner_hotkey;
     let self_only = uids.len() == 1 && uids.first() == Some(&uid.0);
