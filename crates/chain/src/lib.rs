@@ -16,7 +16,8 @@
 //! - [`call`], [`transaction`] (signing payload, verification), [`fees`], [`events`],
 //!   [`error`] (one enum, each error with a hint);
 //! - [`runtime::apply_block`] (hooks, then transactions; returns the change set and receipts),
-//!   [`dry_run::dry_run`], [`genesis`] (dev accounts, presets), [`invariants`].
+//!   [`dry_run::dry_run`], [`genesis`] (dev accounts, presets), [`queries`] (read-only views
+//!   for RPC), [`invariants`].
 //!
 //! No floats, no hash-map iteration, no panics: the workspace's strict lints apply; fixed point
 //! is substrate-fixed where the reference uses it, and pool math is exact in integers.
@@ -35,6 +36,7 @@ pub mod hyperparams;
 pub mod invariants;
 pub mod params;
 pub mod pool;
+pub mod queries;
 pub mod registration;
 pub mod runtime;
 pub mod schema;
