@@ -1,1 +1,404 @@
-//! Load tool (placeholder).
+//! Axon load tool: requests per second and p50/p99 latency of a small signed synapse at
+//! several concurrencies, on loopback. [`run_axon_bench`] measures our axon;
+//! [`bench_target`] measures any axon (e.g. a Python one from [`spawn_python_axon`]) with
+//! the same load generator. `examples/axon_bench.rs` runs both and prints a comparison.
+//!
+//! Each concurrent worker is its own [`Dendrite`] (own uuid), signing every request and
+//! verifying the axon's signature when present, so the numbers include all signature work.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use crate::axon::{Axon, AxonConfig};
+use crate::dendrite::Dendrite;
+use crate::error::Error;
+use crate::synapse::Synapse;
+use crate::terminal::AxonInfo;
+
+/// The benchmark synapse: the capture's `Echo(text, n, values, response)`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Echo {
+    /// Input text.
+    #[serde(default)]
+    pub text: String,
+    /// Input number.
+    #[serde(default)]
+    pub n: i64,
+    /// Input list.
+    #[serde(default)]
+    pub values: Vec<i64>,
+    /// Output: `TEXT|2n|sum(values)`.
+    #[serde(default)]
+    pub response: Option<String>,
+}
+
+impl Synapse for Echo {
+    const NAME: &'static str = "Echo";
+    const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["text", "n", "values"];
+}
+
+/// The capture's forward function.
+pub async fn echo_forward(mut e: Echo) -> Echo {
+    let sum = e.values.iter().fold(0i64, |a, b| a.saturating_add(*b));
+    e.response = Some(format!(
+        "{}|{}|{}",
+        e.text.to_uppercase(),
+        e.n.saturating_mul(2),
+        sum
+    ));
+    e
+}
+
+/// Benchmark settings.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Concurrency levels, measured in order.
+    pub concurrency: Vec<usize>,
+    /// Measured time per level.
+    pub duration: Duration,
+    /// Unmeasured warm-up per level (connections, caches).
+    pub warmup: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// SURI of the calling hotkey.
+    pub caller_uri: String,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        BenchConfig {
+            concurrency: vec![1, 8, 32],
+            duration: Duration::from_secs(5),
+            warmup: Duration::from_secs(1),
+            timeout: Duration::from_secs(12),
+            caller_uri: "//Alice".into(),
+        }
+    }
+}
+
+/// One concurrency level's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchPoint {
+    /// Concurrent callers.
+    pub concurrency: usize,
+    /// Successful requests in the measured window.
+    pub ok: u64,
+    /// Failed requests in the measured window.
+    pub errors: u64,
+    /// Successful requests per second.
+    pub rps: f64,
+    /// Median latency, ms.
+    pub p50_ms: f64,
+    /// 99th percentile latency, ms.
+    pub p99_ms: f64,
+}
+
+/// Results for one axon.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchReport {
+    /// What was measured.
+    pub target: String,
+    /// One entry per concurrency level.
+    pub points: Vec<BenchPoint>,
+}
+
+impl fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.target)?;
+        writeln!(
+            f,
+            "  {:>11} {:>10} {:>9} {:>9} {:>8}",
+            "concurrency", "req/s", "p50 ms", "p99 ms", "errors"
+        )?;
+        for p in &self.points {
+            writeln!(
+                f,
+                "  {:>11} {:>10.1} {:>9.2} {:>9.2} {:>8}",
+                p.concurrency, p.rps, p.p50_ms, p.p99_ms, p.errors
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    #[allow(clippy::as_conversions)] // index arithmetic on a small vector
+    let idx = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted
+        .get(idx.min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0)
+}
+
+/// Load `target` with [`Echo`] at each concurrency of `cfg`.
+pub async fn bench_target(
+    target: &AxonInfo,
+    label: &str,
+    cfg: &BenchConfig,
+) -> Result<BenchReport, Error> {
+    let key = keys::Keypair::from_uri(&cfg.caller_uri).map_err(|e| Error::Other(e.to_string()))?;
+    let mut points = Vec::new();
+    for &c in &cfg.concurrency {
+        let dendrites = (0..c.max(1))
+            .map(|_| Dendrite::new(key.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let run = |measure: bool, span: Duration| {
+            let dendrites = dendrites.clone();
+            let target = target.clone();
+            let timeout = cfg.timeout;
+            async move {
+                let start = Instant::now();
+                let end = start + span;
+                let workers = dendrites.into_iter().enumerate().map(|(w, d)| {
+                    let target = target.clone();
+                    tokio::spawn(async move {
+                        let (mut lat, mut errors) = (Vec::new(), 0u64);
+                        let mut i = 0i64;
+                        while Instant::now() < end {
+                            i = i.wrapping_add(1);
+                            let t0 = Instant::now();
+                            #[allow(clippy::as_conversions)] // worker index, small
+                            let syn = Echo {
+                                text: format!("w{w}"),
+                                n: i,
+                                values: vec![1, 2, 3],
+                                response: None,
+                            };
+                            let r = d.call(&target, syn, timeout).await;
+                            if r.is_success() {
+                                lat.push(t0.elapsed().as_secs_f64() * 1e3);
+                            } else {
+                                errors = errors.saturating_add(1);
+                            }
+                        }
+                        (lat, errors)
+                    })
+                });
+                let mut all = Vec::new();
+                let mut errors = 0u64;
+                for r in futures::future::join_all(workers).await {
+                    let (lat, e) = r.unwrap_or_default();
+                    all.extend(lat);
+                    errors = errors.saturating_add(e);
+                }
+                let secs = start.elapsed().as_secs_f64();
+                if !measure {
+                    return None;
+                }
+                all.sort_by(f64::total_cmp);
+                #[allow(clippy::as_conversions)] // counts to rates
+                let ok = all.len() as u64;
+                #[allow(clippy::as_conversions)]
+                let rps = all.len() as f64 / secs.max(1e-9);
+                Some(BenchPoint {
+                    concurrency: c,
+                    ok,
+                    errors,
+                    rps,
+                    p50_ms: percentile(&all, 0.50),
+                    p99_ms: percentile(&all, 0.99),
+                })
+            }
+        };
+        run(false, cfg.warmup).await;
+        if let Some(p) = run(true, cfg.duration).await {
+            points.push(p);
+        }
+    }
+    Ok(BenchReport {
+        target: label.to_string(),
+        points,
+    })
+}
+
+/// Start our axon on loopback (hotkey //Bob, [`Echo`]) and benchmark it.
+pub async fn run_axon_bench(cfg: &BenchConfig) -> Result<BenchReport, Error> {
+    let bob = keys::Keypair::from_uri("//Bob").map_err(|e| Error::Other(e.to_string()))?;
+    let axon = Axon::new(bob, AxonConfig::loopback(0))
+        .attach(echo_forward)
+        .serve()
+        .await?;
+    let report = bench_target(
+        &axon.info(),
+        "rustensor axon (signed requests and responses)",
+        cfg,
+    )
+    .await;
+    axon.shutdown().await;
+    report
+}
+
+/// A Python bittensor 10.5.0 Axon serving the same `Echo` as //Bob on 127.0.0.1 (sdk.md §6).
+/// Arguments: port. Prints `READY` and serves until stdin closes.
+pub const PYTHON_ECHO_AXON: &str = r#"
+import sys, typing
+from typing import Optional
+import bittensor.utils.networking as _net
+_net.get_external_ip = lambda: "127.0.0.1"
+import bittensor as bt
+from bittensor_wallet import Keypair
+
+class Echo(bt.Synapse):
+    text: str = ""
+    n: int = 0
+    values: list[int] = []
+    response: Optional[str] = None
+    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("text", "n", "values")
+
+class W:
+    hotkey = Keypair.create_from_uri("//Bob")
+    coldkeypub = Keypair.create_from_uri("//Bob")
+
+def forward(synapse: Echo) -> Echo:
+    synapse.response = f"{synapse.text.upper()}|{2 * synapse.n}|{sum(synapse.values)}"
+    return synapse
+
+port = int(sys.argv[1])
+axon = bt.Axon(wallet=W(), ip="127.0.0.1", port=port, external_ip="127.0.0.1", external_port=port)
+axon.attach(forward_fn=forward)
+axon.fast_config.host = "127.0.0.1"
+axon.start()
+print("READY", flush=True)
+sys.stdin.read()
+axon.stop()
+"#;
+
+/// A running Python axon; killed (by its own pid) when dropped.
+#[derive(Debug)]
+pub struct PythonAxon {
+    child: Child,
+    /// Where to call it.
+    pub info: AxonInfo,
+}
+
+impl Drop for PythonAxon {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start [`PYTHON_ECHO_AXON`] with `python` (a venv with bittensor 10.5.0), writing the
+/// script into `workdir`.
+pub fn spawn_python_axon(python: &Path, workdir: &Path) -> Result<PythonAxon, Error> {
+    use std::io::BufRead as _;
+    let script = workdir.join("neuron_bench_python_axon.py");
+    std::fs::write(&script, PYTHON_ECHO_AXON)
+        .map_err(|e| Error::Other(format!("write {}: {e}", script.display())))?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| Error::Other(format!("no free port: {e}")))?
+        .port();
+    let mut child = Command::new(python)
+        .arg(&script)
+        .arg(port.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| Error::Other(format!("cannot start {}: {e}", python.display())))?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
+    }
+    let bob = keys::Keypair::from_uri("//Bob").map_err(|e| Error::Other(e.to_string()))?;
+    let axon = PythonAxon {
+        child,
+        info: AxonInfo::new("127.0.0.1", port, bob.account_id()),
+    };
+    if line.trim() != "READY" {
+        return Err(Error::Other(
+            "the Python axon did not start (is bittensor 10.5.0 installed?)".into(),
+        ));
+    }
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(axon);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(Error::Other(format!(
+        "the Python axon is not listening on {port}"
+    )))
+}
+
+/// The Python of a venv in `dir` with `bittensor==10.5.0`, created with pip if missing.
+pub fn ensure_bittensor_venv(dir: &Path) -> Result<PathBuf, Error> {
+    let py = dir.join("bin").join("python");
+    let ok = |py: &Path| {
+        Command::new(py)
+            .args([
+                "-c",
+                "import bittensor; assert bittensor.__version__ == '10.5.0'",
+            ])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if ok(&py) {
+        return Ok(py);
+    }
+    let run = |cmd: &mut Command| -> Result<(), Error> {
+        let out = cmd
+            .output()
+            .map_err(|e| Error::Other(format!("{cmd:?}: {e}")))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(Error::Other(format!(
+                "{cmd:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )))
+        }
+    };
+    run(Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(dir))?;
+    run(Command::new(dir.join("bin").join("pip")).args([
+        "install",
+        "--quiet",
+        "bittensor==10.5.0",
+    ]))?;
+    if ok(&py) {
+        Ok(py)
+    } else {
+        Err(Error::Other(
+            "bittensor 10.5.0 does not import after install".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), 51.0);
+        assert_eq!(percentile(&v, 0.99), 99.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tiny_bench_runs() {
+        let cfg = BenchConfig {
+            concurrency: vec![1, 4],
+            duration: Duration::from_millis(200),
+            warmup: Duration::from_millis(50),
+            ..BenchConfig::default()
+        };
+        let r = run_axon_bench(&cfg).await.unwrap();
+        assert_eq!(r.points.len(), 2);
+        assert!(r.points.iter().all(|p| p.ok > 0 && p.errors == 0), "{r}");
+    }
+}
