@@ -372,6 +372,86 @@ mod tests {
         assert_eq!(two_dp(pool::mul_div(s[0].1, 11_796, 65_535).unwrap()), 488);
     }
 
+    use crate::hyperparams::HyperparamValue;
+    use crate::testing::*;
+    use types::TaoBalance;
+
+    /// A validator (with a nominator) weights two miners; one miner is owned by the subnet
+    /// owner. Pots are paid exactly: owner cut, miner incentive (owner's miner withheld),
+    /// take to the validator's coldkey, the rest to its stakers' shares.
+    #[test]
+    fn payout_pays_every_party_and_keeps_the_books() {
+        let mut t = TestChain::with_subnet(1_000 * T, 1_000 * T);
+        t.set_hparam(NET, HyperparamValue::CommitRevealEnabled(false));
+        let (vck, vhk, nom, mck, mhk) = (acct(1), acct(2), acct(3), acct(4), acct(5));
+        let owner = t.read(|st| Ok(st.subnet(NET)?.owner));
+        let owner_miner = acct(6);
+        for who in [&vck, &nom, &mck, &owner] {
+            t.fund(who, 1_000 * T);
+        }
+        t.with(|st| {
+            crate::registration::burned_register(st, &vck, NET, &vhk, None)?; // uid 1
+            crate::registration::burned_register(st, &mck, NET, &mhk, None)?; // uid 2
+            crate::registration::burned_register(st, &owner, NET, &owner_miner, None)?; // uid 3
+            staking::add_stake(st, &vck, &vhk, NET, TaoBalance::from_rao(100 * T), None)?;
+            staking::add_stake(st, &nom, &vhk, NET, TaoBalance::from_rao(100 * T), None)?;
+            Ok(())
+        })
+        .unwrap();
+        // First epoch: permits by stake.
+        t.set_block(10);
+        t.with(|st| run_epoch(st, NET, PendingEmission::default(), 0))
+            .unwrap();
+        t.set_block(11);
+        t.with(|st| crate::weights::set_weights(st, &vhk, NET, &[2, 3], &[3, 1], 0))
+            .unwrap();
+        let pots = PendingEmission {
+            server: AlphaBalance::from_rao(40 * T),
+            validator: AlphaBalance::from_rao(30 * T),
+            root: AlphaBalance::ZERO,
+            owner: AlphaBalance::from_rao(10 * T),
+        };
+        // The pots are counted in alpha_out when minted.
+        t.with(|st| {
+            let mut s = st.subnet(NET)?;
+            s.pool.alpha_out = s.pool.alpha_out.saturating_add(pots.total());
+            st.put_subnet(&s)
+        })
+        .unwrap();
+        let stake = |t: &TestChain, h: &AccountId, c: &AccountId| {
+            t.read(|st| staking::stake_of(st, h, NET, c)).rao()
+        };
+        let (v0, n0) = (stake(&t, &vhk, &vck), stake(&t, &vhk, &nom));
+        t.set_block(20);
+        t.with(|st| run_epoch(st, NET, pots.clone(), 10)).unwrap();
+        t.assert_conservation();
+        let owner_hot = t.read(|st| Ok(st.subnet(NET)?.owner_hotkey));
+        assert_eq!(stake(&t, &owner_hot, &owner), 10 * T, "owner cut");
+        let miner = stake(&t, &mhk, &mck);
+        assert!(
+            miner > 29 * T && miner < 30_010_000_000,
+            "miner gets ~3/4 of the server pot: {miner}"
+        );
+        assert_eq!(
+            stake(&t, &owner_miner, &owner),
+            0,
+            "owner's miner is withheld"
+        );
+        let burned = t.read(|st| Ok(st.subnet(NET)?.miner_burned));
+        assert!(burned > U64F64::from_num(0u32));
+        let (v1, n1) = (stake(&t, &vhk, &vck), stake(&t, &vhk, &nom));
+        let (dv, dn) = (v1 - v0, n1 - n0);
+        assert!(
+            dn > 0 && dv > dn,
+            "the validator's coldkey gets the take plus its share: {dv} vs {dn}"
+        );
+        assert!(
+            dv + dn <= 30 * T && dv + dn > 29 * T,
+            "the whole validator pot: {}",
+            dv + dn
+        );
+    }
+
     #[test]
     fn no_root_weight_moves_root_pot_to_alpha() {
         let v = [DividendInput {

@@ -513,6 +513,33 @@ mod tests {
     }
 
     #[test]
+    fn dissolve_pays_alpha_holders_pro_rata() {
+        let mut t = TestChain::with_subnet(1_000 * T, 1_000 * T);
+        let (a, b, hk) = (acct(1), acct(2), acct(3));
+        t.fund(&a, 1_000 * T);
+        t.fund(&b, 1_000 * T);
+        t.with(|st| {
+            staking::ensure_hotkey(st, &a, &hk)?;
+            staking::add_stake(st, &a, &hk, NET, TaoBalance::from_rao(300 * T), None)?;
+            staking::add_stake(st, &b, &hk, NET, TaoBalance::from_rao(100 * T), None)?;
+            Ok(())
+        })
+        .unwrap();
+        let sa = t.read(|st| staking::stake_of(st, &hk, NET, &a)).rao();
+        let sb = t.read(|st| staking::stake_of(st, &hk, NET, &b)).rao();
+        let pot = t.read(|st| Ok(st.subnet(NET)?.pool.tao)).rao();
+        let (fa, fb) = (t.free(&a), t.free(&b));
+        t.with(|st| dissolve_network(st, NET)).unwrap();
+        let (ga, gb) = (t.free(&a) - fa, t.free(&b) - fb);
+        assert_eq!(ga + gb, pot, "the whole pool is paid out");
+        let expected_a = (u128::from(pot) * u128::from(sa) / u128::from(sa + sb)) as u64;
+        assert!(ga.abs_diff(expected_a) <= 1);
+        assert!(!t.read(|st| st.subnet_exists(NET)));
+        assert_eq!(t.read(|st| staking::stake_of(st, &hk, NET, &a)).rao(), 0);
+        t.assert_conservation();
+    }
+
+    #[test]
     fn identity_is_owner_only_and_bounded() {
         let mut t = TestChain::with_subnet(10 * T, 10 * T);
         let owner = t.with(|st| Ok(st.subnet(NET)?.owner)).unwrap();
