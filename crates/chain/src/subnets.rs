@@ -532,7 +532,8 @@ mod tests {
         t.with(|st| dissolve_network(st, NET)).unwrap();
         let (ga, gb) = (t.free(&a) - fa, t.free(&b) - fb);
         assert_eq!(ga + gb, pot, "the whole pool is paid out");
-        let expected_a = (u128::from(pot) * u128::from(sa) / u128::from(sa + sb)) as u64;
+        let expected_a =
+            u64::try_from(u128::from(pot) * u128::from(sa) / u128::from(sa + sb)).unwrap();
         assert!(ga.abs_diff(expected_a) <= 1);
         assert!(!t.read(|st| st.subnet_exists(NET)));
         assert_eq!(t.read(|st| staking::stake_of(st, &hk, NET, &a)).rao(), 0);
