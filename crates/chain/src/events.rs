@@ -147,6 +147,8 @@ pub enum Event {
         alpha: AlphaBalance,
         /// Swap fee (TAO).
         fee: TaoBalance,
+        /// Spot price after the trade, rao per alpha.
+        price: u64,
     },
     /// Stake removed: alpha in, TAO out.
     StakeRemoved {
@@ -162,6 +164,8 @@ pub enum Event {
         tao: TaoBalance,
         /// Swap fee (TAO equivalent).
         fee: TaoBalance,
+        /// Spot price after the trade, rao per alpha.
+        price: u64,
     },
     /// Stake moved (move, transfer or swap).
     StakeMoved {
@@ -183,6 +187,8 @@ pub enum Event {
         alpha_in: AlphaBalance,
         /// TAO that flowed between the pools.
         tao: TaoBalance,
+        /// Destination spot price after the move, rao per alpha.
+        price: u64,
     },
     /// A delegate's take changed.
     TakeSet {

@@ -82,6 +82,7 @@ pub fn apply_block_prechecked(
     transactions: &[Transaction],
     signature_ok: &[bool],
 ) -> Result<BlockOutcome> {
+    crate::storage::ensure_version(store)?;
     let mut overlay = Overlay::new(store);
     let hook_events = {
         let mut st = State::new(&mut overlay, env.clone());

@@ -272,6 +272,13 @@ pub fn swap_alpha_for_tao(
     Ok((TaoBalance::from_rao(tao), fee))
 }
 
+/// Spot price of a subnet in rao per alpha (0 if it does not exist).
+pub fn price_of(st: &State<'_>, netuid: NetUid) -> Result<u64> {
+    Ok(st
+        .get::<crate::storage::Subnets>(&netuid)?
+        .map_or(0, |s| pool::spot_price_rao(s.mechanism, &s.pool)))
+}
+
 /// TAO value of `alpha` at the spot price (rounded down).
 pub fn tao_value(subnet: &Subnet, alpha: AlphaBalance) -> TaoBalance {
     let price = pool::spot_price_rao(subnet.mechanism, &subnet.pool);
@@ -324,6 +331,7 @@ pub fn add_stake(
         return Err(ChainError::AmountTooLow(params.min_stake.rao()));
     }
     credit(st, hotkey_id, netuid, coldkey, alpha)?;
+    let price = price_of(st, netuid)?;
     st.emit(Event::StakeAdded {
         coldkey: *coldkey,
         hotkey: *hotkey_id,
@@ -331,6 +339,7 @@ pub fn add_stake(
         tao: exec,
         alpha,
         fee,
+        price,
     });
     Ok(alpha)
 }
@@ -381,6 +390,7 @@ pub fn remove_stake(
     debit(st, hotkey_id, netuid, coldkey, exec)?;
     let (tao, fee) = swap_alpha_for_tao(st, netuid, exec, false)?;
     balances::deposit(st, coldkey, tao)?;
+    let price = price_of(st, netuid)?;
     st.emit(Event::StakeRemoved {
         coldkey: *coldkey,
         hotkey: *hotkey_id,
@@ -388,6 +398,7 @@ pub fn remove_stake(
         alpha: exec,
         tao,
         fee,
+        price,
     });
     Ok(tao)
 }
@@ -414,6 +425,7 @@ pub fn unstake_all(
         any = true;
         debit(st, hotkey_id, netuid, coldkey, stake)?;
         let (tao, fee) = swap_alpha_for_tao(st, netuid, stake, false)?;
+        let price = price_of(st, netuid)?;
         st.emit(Event::StakeRemoved {
             coldkey: *coldkey,
             hotkey: *hotkey_id,
@@ -421,6 +433,7 @@ pub fn unstake_all(
             alpha: stake,
             tao,
             fee,
+            price,
         });
         total_tao = total_tao.saturating_add(tao);
     }
@@ -430,6 +443,7 @@ pub fn unstake_all(
     if to_root && !total_tao.is_zero() {
         let (alpha, fee) = swap_tao_for_alpha(st, NetUid::ROOT, total_tao, false)?;
         credit(st, hotkey_id, NetUid::ROOT, coldkey, alpha)?;
+        let price = price_of(st, NetUid::ROOT)?;
         st.emit(Event::StakeAdded {
             coldkey: *coldkey,
             hotkey: *hotkey_id,
@@ -437,6 +451,7 @@ pub fn unstake_all(
             tao: total_tao,
             alpha,
             fee,
+            price,
         });
     } else {
         balances::deposit(st, coldkey, total_tao)?;
@@ -521,6 +536,7 @@ pub fn move_stake(st: &mut State<'_>, m: StakeMove) -> Result<()> {
         (bought, tao)
     };
     credit(st, &m.to_hotkey, m.to_netuid, &m.to_coldkey, alpha_in)?;
+    let price = price_of(st, m.to_netuid)?;
     st.emit(Event::StakeMoved {
         from_coldkey: m.from_coldkey,
         to_coldkey: m.to_coldkey,
@@ -531,6 +547,7 @@ pub fn move_stake(st: &mut State<'_>, m: StakeMove) -> Result<()> {
         alpha_out: alpha,
         alpha_in,
         tao,
+        price,
     });
     Ok(())
 }

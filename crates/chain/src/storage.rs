@@ -13,6 +13,23 @@ use crate::schema::{
 /// The storage format version written at genesis. Bump it (and migrate) when a record changes.
 pub const STORAGE_VERSION: u32 = 1;
 
+/// Fails unless the store holds this build's storage format (a node opening a database
+/// written by another format must migrate first).
+pub fn ensure_version(store: &dyn crate::store::StateStore) -> crate::error::Result<()> {
+    let found = store
+        .get(&Version::key(&()))?
+        .and_then(|b| u32::decode(&mut &b[..]).ok());
+    match found {
+        Some(STORAGE_VERSION) => Ok(()),
+        Some(v) => Err(crate::error::ChainError::Corrupt(format!(
+            "storage version {v}, this build reads {STORAGE_VERSION}"
+        ))),
+        None => Err(crate::error::ChainError::Corrupt(
+            "no storage version: not a chain state".into(),
+        )),
+    }
+}
+
 /// A typed map in the store.
 pub trait Item {
     /// Two-byte prefix of every key of this item.
@@ -82,6 +99,17 @@ mod tests {
     fn keys_are_tag_then_scale() {
         let k = Neurons::key(&(NetUid(1), Uid(2)));
         assert_eq!(k, vec![b'n', b'e', 1, 0, 2, 0]);
+    }
+
+    #[test]
+    fn version_is_checked() {
+        let mut store = crate::store::MemoryStore::new();
+        assert!(ensure_version(&store).is_err());
+        crate::store::StateStore::put(&mut store, &Version::key(&()), 2u32.encode()).unwrap();
+        assert!(ensure_version(&store).is_err());
+        crate::store::StateStore::put(&mut store, &Version::key(&()), STORAGE_VERSION.encode())
+            .unwrap();
+        assert!(ensure_version(&store).is_ok());
     }
 
     #[test]
