@@ -42,6 +42,15 @@ fn bench_epochs(c: &mut Criterion) {
             }
         }
     }
+    // Liquid alpha's worst case: bonds penalty 0 sends raw weights above consensus to the
+    // sigmoid, so nearly every bond needs its own exp.
+    group.bench_function(
+        BenchmarkId::new("yuma3_liquid_alpha_penalty0/dense", "4096x256"),
+        |b| {
+            let (p, i, s) = subnet::subnet_with_penalty(4096, 256, true, true, 0);
+            b.iter(|| epoch(black_box(&p), black_box(&i), black_box(&s)))
+        },
+    );
     group.finish();
 }
 

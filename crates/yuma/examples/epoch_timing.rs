@@ -46,4 +46,19 @@ fn main() {
             }
         }
     }
+    // Liquid alpha's worst case: bonds penalty 0, so weights above consensus reach the sigmoid
+    // and almost every bond needs its own exp.
+    let (p, i, s) = subnet::subnet_with_penalty(4096, 256, true, true, 0);
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let out = yuma::epoch(&p, &i, &s).expect("valid");
+            let e = t.elapsed();
+            drop(out);
+            e
+        })
+        .collect();
+    times.sort();
+    let name = "yuma3_liquid_alpha/dense/4096x256/penalty0";
+    println!("{name:<40} {:>12.3?} {:>12.3?}", times[0], times[runs / 2]);
 }

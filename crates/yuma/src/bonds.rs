@@ -10,7 +10,7 @@ use crate::fixed::{
     I32F32, I64F64, ONE, ZERO, fixed_proportion_to_u16, fixed64_to_fixed32, mul, safe_div_64,
     u16_proportion_to_fixed, u16_to_fixed,
 };
-use crate::liquid_alpha::{Sigmoid, alpha_matrix, walk_row};
+use crate::liquid_alpha::{AlphaMemo, Sigmoid, alpha_matrix, walk_row};
 use crate::sparse::{self, Matrix, Row, Scratch, div_col, divisors};
 use crate::vector::normalize;
 
@@ -310,6 +310,7 @@ fn ema_liquid(inp: &BondsInput<'_>, sigmoid: &Sigmoid) -> Matrix {
     let mut w_at = vec![ZERO; n];
     let mut b_at = vec![ZERO; n];
     let mut old_at = vec![ZERO; n];
+    let mut memo = AlphaMemo::new();
     inp.weights_for_bonds
         .iter()
         .enumerate()
@@ -328,7 +329,8 @@ fn ema_liquid(inp: &BondsInput<'_>, sigmoid: &Sigmoid) -> Matrix {
             let mut out = Row::with_capacity(w_row.len());
             out.extend(w_row.iter().filter_map(|&(j, new)| {
                 let ju = usize::from(j);
-                let a = sigmoid.alpha(
+                let a = memo.alpha(
+                    sigmoid,
                     inp.consensus.get(ju).copied().unwrap_or(ZERO),
                     w_at.get(ju).copied().unwrap_or(ZERO),
                     b_at.get(ju).copied().unwrap_or(ZERO),

@@ -46,6 +46,9 @@ pub struct Sigmoid {
     span: I32F32,
     /// `steepness / -100`.
     neg_k: I32F32,
+    /// Alpha for a difference of 0, the most common case (a weight at or below consensus and
+    /// not below its bond).
+    at_zero: I32F32,
 }
 
 impl Sigmoid {
@@ -54,11 +57,24 @@ impl Sigmoid {
         let low = u16_proportion_to_fixed(params.alpha_low);
         let high = u16_proportion_to_fixed(params.alpha_high);
         let k = I32F32::from_bits(i64::from(params.steepness) << 32);
-        Self {
+        let mut sigmoid = Self {
             low,
             high,
             span: high.saturating_sub(low),
             neg_k: k.saturating_div(I32F32::from_bits(-100 << 32)),
+            at_zero: ZERO,
+        };
+        sigmoid.at_zero = sigmoid.alpha_of_diff(ZERO);
+        sigmoid
+    }
+
+    /// The buy/sell difference that alpha depends on.
+    #[inline]
+    fn diff(consensus: I32F32, weight: I32F32, bond: I32F32) -> I32F32 {
+        if weight >= bond {
+            clamp(weight.saturating_sub(consensus), ZERO, ONE)
+        } else {
+            clamp(bond.saturating_sub(weight), ZERO, ONE)
         }
     }
 
@@ -66,10 +82,12 @@ impl Sigmoid {
     /// far the weight is above consensus (buying) or below the bond (selling).
     #[inline]
     pub fn alpha(&self, consensus: I32F32, weight: I32F32, bond: I32F32) -> I32F32 {
-        let buy = clamp(weight.saturating_sub(consensus), ZERO, ONE);
-        let sell = clamp(bond.saturating_sub(weight), ZERO, ONE);
-        let d = if weight >= bond { buy } else { sell };
-        self.alpha_of_diff(d)
+        let d = Self::diff(consensus, weight, bond);
+        if d == ZERO {
+            self.at_zero
+        } else {
+            self.alpha_of_diff(d)
+        }
     }
 
     #[inline]
@@ -79,6 +97,50 @@ impl Sigmoid {
         let sigmoid = ONE.saturating_div(ONE.saturating_add(e));
         let alpha = self.low.saturating_add(mul(sigmoid, self.span));
         clamp(alpha, self.low, self.high)
+    }
+}
+
+/// A small direct-mapped memo of alpha by difference, for the repeated differences of real
+/// subnets (quantised weights and bonds). Deterministic: it only ever returns what
+/// [`Sigmoid::alpha`] would.
+pub(crate) struct AlphaMemo {
+    slots: Vec<(i64, I32F32)>,
+}
+
+impl AlphaMemo {
+    const BITS: u32 = 12;
+
+    pub(crate) fn new() -> Self {
+        // -1 is never a difference (they lie in [0, 1]), so it marks an empty slot.
+        Self {
+            slots: vec![(-1, ZERO); 1 << Self::BITS],
+        }
+    }
+
+    #[inline]
+    pub(crate) fn alpha(
+        &mut self,
+        sigmoid: &Sigmoid,
+        consensus: I32F32,
+        weight: I32F32,
+        bond: I32F32,
+    ) -> I32F32 {
+        let d = Sigmoid::diff(consensus, weight, bond);
+        if d == ZERO {
+            return sigmoid.at_zero;
+        }
+        let key = d.to_bits();
+        let hash = u64::from_ne_bytes(key.to_ne_bytes()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let index = usize::try_from(hash >> (64 - Self::BITS)).unwrap_or(0);
+        match self.slots.get_mut(index) {
+            Some(slot) if slot.0 == key => slot.1,
+            Some(slot) => {
+                let a = sigmoid.alpha_of_diff(d);
+                *slot = (key, a);
+                a
+            }
+            None => sigmoid.alpha_of_diff(d),
+        }
     }
 }
 

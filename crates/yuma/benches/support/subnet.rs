@@ -32,6 +32,24 @@ pub fn subnet(
     dense: bool,
     yuma3: bool,
 ) -> (EpochParams, EpochInput, EpochState) {
+    subnet_with_penalty(
+        n,
+        validators,
+        dense,
+        yuma3,
+        EpochParams::default().bonds_penalty,
+    )
+}
+
+/// [`subnet`] with a given bonds penalty (0 makes liquid alpha see raw weights above
+/// consensus, so nearly every bond needs its own `exp`: the liquid-alpha worst case).
+pub fn subnet_with_penalty(
+    n: u16,
+    validators: u16,
+    dense: bool,
+    yuma3: bool,
+    bonds_penalty: u16,
+) -> (EpochParams, EpochInput, EpochState) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(n) ^ (u64::from(dense) << 20));
     let nu = usize::from(n);
     let params = EpochParams {
@@ -41,6 +59,7 @@ pub fn subnet(
             ..LiquidAlphaParams::default()
         },
         max_allowed_validators: validators,
+        bonds_penalty,
         ..EpochParams::default()
     };
     let alpha_stake: Vec<u64> = (0..n)
