@@ -236,6 +236,18 @@ pub async fn run_axon_bench(cfg: &BenchConfig) -> Result<BenchReport, Error> {
     report
 }
 
+/// Start a Python bittensor 10.5.0 axon with `python` (see [`spawn_python_axon`]) and
+/// benchmark it with the same load generator as [`run_axon_bench`].
+pub async fn run_python_axon_bench(cfg: &BenchConfig, python: &Path) -> Result<BenchReport, Error> {
+    let (py, dir) = (python.to_path_buf(), std::env::temp_dir());
+    let axon = tokio::task::spawn_blocking(move || spawn_python_axon(&py, &dir))
+        .await
+        .map_err(|e| Error::Other(e.to_string()))??;
+    let report = bench_target(&axon.info, "python bittensor 10.5.0 axon", cfg).await;
+    drop(axon);
+    report
+}
+
 /// A Python bittensor 10.5.0 Axon serving the same `Echo` as //Bob on 127.0.0.1 (sdk.md §6).
 /// Arguments: port. Prints `READY` and serves until stdin closes.
 pub const PYTHON_ECHO_AXON: &str = r#"

@@ -393,7 +393,8 @@ async fn hostile_input_gets_status_codes_not_panics() {
         let msg = neuron::signing::request_message(nonce, &alice.ss58(), &bob, uuid, hash);
         neuron::signing::sig_hex(&alice.sign(msg.as_bytes()))
     };
-    let cases: Vec<(Vec<(&str, String)>, Vec<u8>, u16)> = vec![
+    type Case = (Vec<(&'static str, String)>, Vec<u8>, u16);
+    let cases: Vec<Case> = vec![
         (vec![], b"{}".to_vec(), 401),
         (
             vec![

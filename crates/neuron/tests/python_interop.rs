@@ -275,20 +275,33 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A child process that is killed (by its own handle) if the test ends early.
+struct PyChild(Child);
+
+impl Drop for PyChild {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Start the Python Axon; returns the child (stdin open: closing it stops the axon) and port.
-pub fn start_python_axon(py: &std::path::Path, name: &str) -> (Child, u16) {
+fn start_python_axon(py: &std::path::Path, name: &str) -> (PyChild, u16) {
     let script = write_script(name, &format!("{PY_MIXED}\n{PY_AXON}"));
     let port = free_port();
-    let mut child = Command::new(py)
-        .arg(script)
-        .arg(port.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut child = PyChild(
+        Command::new(py)
+            .arg(script)
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
+    BufReader::new(child.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     assert_eq!(line.trim(), "READY", "python axon did not start");
@@ -304,10 +317,9 @@ pub fn start_python_axon(py: &std::path::Path, name: &str) -> (Child, u16) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_dendrite_queries_python_axon() {
     let Some(py) = python() else { return };
-    let (mut child, port) =
-        tokio::task::spawn_blocking(move || start_python_axon(&py, "py_axon.py"))
-            .await
-            .unwrap();
+    let (child, port) = tokio::task::spawn_blocking(move || start_python_axon(&py, "py_axon.py"))
+        .await
+        .unwrap();
     let bob = keys::Keypair::from_uri("//Bob").unwrap();
     let info = AxonInfo::new("127.0.0.1", port, bob.account_id());
     let alice = Dendrite::new(keys::Keypair::from_uri("//Alice").unwrap()).unwrap();
@@ -421,8 +433,7 @@ async fn rust_dendrite_queries_python_axon() {
     assert_eq!(r.status_code(), 502);
     assert_eq!(r.axon.status_code, Some(401));
 
-    drop(child.stdin.take());
-    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    let _ = tokio::task::spawn_blocking(move || drop(child)).await;
     let r = alice
         .call(
             &AxonInfo::new("127.0.0.1", port, bob.account_id()),
