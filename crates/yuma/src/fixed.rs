@@ -159,40 +159,8 @@ pub fn rao_share(x: I32F32, rao: u64) -> u64 {
         .saturating_to_num::<u64>()
 }
 
-/// `I32F32` raw bits as the exactly equal `f64` (nearest, ties to even, when more than 53
-/// significant bits), built from the bits with integer operations only: no float arithmetic.
-pub fn fixed_bits_to_f64(bits: i64) -> f64 {
-    let negative = bits < 0;
-    let mut mag = bits.unsigned_abs();
-    if mag == 0 {
-        return f64::from_bits(0);
-    }
-    // value = mag * 2^-32. Normalise mag so its top bit is bit 63.
-    let lz = mag.leading_zeros();
-    mag <<= lz;
-    // value = 1.xxx * 2^(63 - lz - 32)
-    let exp_unbiased = 31_i64.wrapping_sub(i64::from(lz));
-    // Keep 53 bits (bit 63 is the implicit 1), round the remaining 11 to nearest, ties to even.
-    let mut mant = mag >> 11;
-    let rest = mag & 0x7FF;
-    let half = 0x400;
-    if rest > half || (rest == half && (mant & 1) == 1) {
-        mant = mant.wrapping_add(1);
-    }
-    let mut biased = exp_unbiased.wrapping_add(1023);
-    if mant >> 53 != 0 {
-        // Rounding carried into a new bit.
-        mant >>= 1;
-        biased = biased.wrapping_add(1);
-    }
-    let frac = mant & ((1_u64 << 52).wrapping_sub(1));
-    let exp_field = u64::try_from(biased).unwrap_or(0);
-    let sign = if negative { 1_u64 << 63 } else { 0 };
-    f64::from_bits(sign | (exp_field << 52) | frac)
-}
-
 #[cfg(test)]
-#[allow(clippy::arithmetic_side_effects, clippy::float_arithmetic)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -210,24 +178,6 @@ mod tests {
         assert_eq!(fixed_proportion_to_u16(I32F32::from_num(2)), 65535);
         assert_eq!(u16_proportion_to_fixed(65535), ONE);
         assert_eq!(u16_to_fixed(7), I32F32::from_num(7));
-    }
-
-    #[test]
-    fn f64_from_bits_exact() {
-        for bits in [
-            0_i64,
-            1,
-            -1,
-            3435973836,
-            1 << 32,
-            i64::MAX,
-            i64::MIN,
-            123456789012345,
-        ] {
-            #[allow(clippy::as_conversions, clippy::cast_precision_loss)]
-            let want = (bits as f64) / 4294967296.0;
-            assert_eq!(fixed_bits_to_f64(bits), want, "bits {bits}");
-        }
     }
 
     fn reference_div(a: I32F32, b: I32F32) -> I32F32 {
@@ -280,12 +230,6 @@ mod tests {
             );
         }
 
-        #[test]
-        fn f64_matches_cast(bits in any::<i64>()) {
-            #[allow(clippy::as_conversions, clippy::cast_precision_loss)]
-            let want = (bits as f64) / 4294967296.0;
-            prop_assert_eq!(fixed_bits_to_f64(bits), want);
-        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! [`run_scenario_json`] is what `rustensor sim epoch` calls; it does no I/O. The report has one
 //! object per epoch with the field names of the vectors' `expected` objects. The `f64` fields are
 //! built from the fixed-point bits by [`fixed_bits_to_f64`] (integer operations only), so they
-//! are the exact values and no float arithmetic enters the crate.
+//! are the exact values and no float arithmetic enters the crate. This is the only module with
+//! an `f64` in it.
 //!
 //! Optional extensions to the vector schema: `hyperparameters.tao_weight` (u64, default 0),
 //! `hyperparameters.commit_reveal` (bool, default false), per-epoch `input.tao_stake`,
@@ -15,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::epoch::{EpochInput, EpochOutput, EpochParams, EpochState, EpochTrace, epoch_traced};
 use crate::error::YumaError;
-use crate::fixed::{I32F32, fixed_bits_to_f64};
+use crate::fixed::I32F32;
 use crate::liquid_alpha::LiquidAlphaParams;
 use crate::sparse::Matrix;
 
@@ -442,6 +443,38 @@ fn parse_scenario(doc: &Value) -> Result<Scenario, YumaError> {
 // Report
 // ---------------------------------------------------------------------------------------------
 
+/// `I32F32` raw bits as the exactly equal `f64` (nearest, ties to even, when more than 53
+/// significant bits), built from the bits with integer operations only: no float arithmetic.
+pub fn fixed_bits_to_f64(bits: i64) -> f64 {
+    let negative = bits < 0;
+    let mut mag = bits.unsigned_abs();
+    if mag == 0 {
+        return f64::from_bits(0);
+    }
+    // value = mag * 2^-32. Normalise mag so its top bit is bit 63.
+    let lz = mag.leading_zeros();
+    mag <<= lz;
+    // value = 1.xxx * 2^(63 - lz - 32)
+    let exp_unbiased = 31_i64.wrapping_sub(i64::from(lz));
+    // Keep 53 bits (bit 63 is the implicit 1), round the remaining 11 to nearest, ties to even.
+    let mut mant = mag >> 11;
+    let rest = mag & 0x7FF;
+    let half = 0x400;
+    if rest > half || (rest == half && (mant & 1) == 1) {
+        mant = mant.wrapping_add(1);
+    }
+    let mut biased = exp_unbiased.wrapping_add(1023);
+    if mant >> 53 != 0 {
+        // Rounding carried into a new bit.
+        mant >>= 1;
+        biased = biased.wrapping_add(1);
+    }
+    let frac = mant & ((1_u64 << 52).wrapping_sub(1));
+    let exp_field = u64::try_from(biased).unwrap_or(0);
+    let sign = if negative { 1_u64 << 63 } else { 0 };
+    f64::from_bits(sign | (exp_field << 52) | frac)
+}
+
 /// An `I32F32` as the exactly equal JSON number.
 fn num(x: I32F32) -> Value {
     Value::from(fixed_bits_to_f64(x.to_bits()))
@@ -534,4 +567,43 @@ fn report(index: u64, out: &EpochOutput, trace: &EpochTrace, options: ScenarioOp
         }
     }
     Value::Object(m)
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::float_arithmetic,
+    clippy::as_conversions,
+    clippy::cast_precision_loss
+)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the conversion must equal: the float division, exact for a power of two.
+    fn by_float(bits: i64) -> f64 {
+        (bits as f64) / 4294967296.0
+    }
+
+    #[test]
+    fn f64_from_bits_exact() {
+        for bits in [
+            0_i64,
+            1,
+            -1,
+            3435973836,
+            1 << 32,
+            i64::MAX,
+            i64::MIN,
+            123456789012345,
+        ] {
+            assert_eq!(fixed_bits_to_f64(bits), by_float(bits), "bits {bits}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn f64_matches_float_division(bits in any::<i64>()) {
+            prop_assert_eq!(fixed_bits_to_f64(bits), by_float(bits));
+        }
+    }
 }
