@@ -279,6 +279,9 @@ impl Dendrite {
             computed_body_hash: Some(body_hash),
         }
         .write(&mut map);
+        for (k, v) in headers::input_obj_headers(&synapse, S::REQUIRED_FIELDS) {
+            headers::insert(&mut map, &k, &v);
+        }
         headers::insert(&mut map, "content-type", "application/json");
         if inner.config.scheme == SignatureScheme::Epistula {
             let ts_ms = now_ns() / 1_000_000;

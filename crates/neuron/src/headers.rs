@@ -81,6 +81,60 @@ impl SynapseHeaders {
     }
 }
 
+/// Prefix of the placeholder headers for required (no-default) synapse fields.
+pub const INPUT_OBJ_PREFIX: &str = "bt_header_input_obj_";
+
+/// `bt_header_input_obj_{field}` values for `fields` of `synapse`, as Python's `to_headers`:
+/// base64 of the JSON of an empty value of the field's type (`""`, `0`, `0.0`, `false`, `[]`,
+/// `{}`); fields that are `None` or absent are skipped.
+pub fn input_obj_headers<S: serde::Serialize>(
+    synapse: &S,
+    fields: &[&str],
+) -> Vec<(String, String)> {
+    use serde_json::Value;
+    let Ok(Value::Object(map)) = serde_json::to_value(synapse) else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .filter_map(|f| {
+            let empty = match map.get(*f)? {
+                Value::Null => return None,
+                Value::String(_) => "\"\"",
+                Value::Number(n) if n.is_f64() => "0.0",
+                Value::Number(_) => "0",
+                Value::Bool(_) => "false",
+                Value::Array(_) => "[]",
+                Value::Object(_) => "{}",
+            };
+            Some((format!("{INPUT_OBJ_PREFIX}{f}"), base64(empty.as_bytes())))
+        })
+        .collect()
+}
+
+/// Standard base64 with padding (the few bytes above do not justify a dependency).
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let idx = usize::try_from((n >> (18 - 6 * i)) & 63).unwrap_or(0);
+                out.push(char::from(A.get(idx).copied().unwrap_or(b'=')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Write `bt_header_{side}_{field}` for each set field of `t`.
 pub fn write_terminal(map: &mut HeaderMap, prefix: &str, t: &TerminalInfo) {
     for (field, value) in t.header_values() {
@@ -108,6 +162,42 @@ pub fn header_value(value: &str) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_obj_placeholders() {
+        assert_eq!(base64(b"\"\""), "IiI=");
+        assert_eq!(base64(b"[]"), "W10=");
+        assert_eq!(base64(b"0.0"), "MC4w");
+        #[derive(serde::Serialize)]
+        struct S {
+            a: String,
+            b: i64,
+            c: f64,
+            d: Vec<u8>,
+            e: Option<u8>,
+            f: bool,
+        }
+        let s = S {
+            a: "x".into(),
+            b: 3,
+            c: 1.5,
+            d: vec![1],
+            e: None,
+            f: true,
+        };
+        let h = input_obj_headers(&s, &["a", "b", "c", "d", "e", "f", "zz"]);
+        let got: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("bt_header_input_obj_a", "IiI="),
+                ("bt_header_input_obj_b", "MA=="),
+                ("bt_header_input_obj_c", "MC4w"),
+                ("bt_header_input_obj_d", "W10="),
+                ("bt_header_input_obj_f", "ZmFsc2U="),
+            ]
+        );
+    }
 
     #[test]
     fn round_trip() {

@@ -26,6 +26,10 @@ pub trait Synapse: Serialize + DeserializeOwned + Clone + Send + Sync + 'static 
     const NAME: &'static str;
     /// Fields covered by the body hash, in order (Python's `required_hash_fields`).
     const REQUIRED_HASH_FIELDS: &'static [&'static str] = &[];
+    /// Fields the Python class declares without a default. The dendrite sends each as
+    /// `bt_header_input_obj_{field}` (base64 JSON of an *empty* value of its type), which a
+    /// Python axon needs to build the synapse from headers; without it, it answers 400.
+    const REQUIRED_FIELDS: &'static [&'static str] = &[];
 
     /// The Python-compatible body hash of this synapse's required hash fields.
     fn body_hash(&self) -> Result<String, BodyHashError> {

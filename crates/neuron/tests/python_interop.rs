@@ -61,6 +61,31 @@ impl neuron::Synapse for Slow {
     const NAME: &'static str = "Slow";
 }
 
+/// A Python synapse with required (no-default) fields.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Req {
+    prompt: String,
+    k: i64,
+    #[serde(default)]
+    answer: Option<String>,
+}
+impl neuron::Synapse for Req {
+    const NAME: &'static str = "Req";
+    const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["prompt", "k"];
+    const REQUIRED_FIELDS: &'static [&'static str] = &["prompt", "k"];
+}
+
+/// The same synapse declared without `REQUIRED_FIELDS`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct ReqNoPlaceholders {
+    prompt: String,
+    k: i64,
+}
+impl neuron::Synapse for ReqNoPlaceholders {
+    const NAME: &'static str = "Req";
+    const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["prompt", "k"];
+}
+
 const PY_MIXED: &str = r#"
 class Mixed(bt.Synapse):
     f: float = 0.0
@@ -232,6 +257,16 @@ EVE = Keypair.create_from_uri("//Eve").ss58_address
 class Slow(bt.Synapse):
     x: int = 0
 
+class Req(bt.Synapse):
+    prompt: str
+    k: int
+    answer: Optional[str] = None
+    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("prompt", "k")
+
+def forward_req(synapse: Req) -> Req:
+    synapse.answer = synapse.prompt * synapse.k
+    return synapse
+
 class W:
     hotkey = Keypair.create_from_uri("//Bob")
     coldkeypub = Keypair.create_from_uri("//Bob")
@@ -259,6 +294,7 @@ axon = bt.Axon(wallet=W(), ip="127.0.0.1", port=port, external_ip="127.0.0.1", e
 axon.attach(forward_fn=forward, blacklist_fn=blacklist)
 axon.attach(forward_fn=forward_mixed)
 axon.attach(forward_fn=forward_slow)
+axon.attach(forward_fn=forward_req)
 axon.fast_config.host = "127.0.0.1"
 axon.start()
 print("READY", flush=True)
@@ -366,6 +402,33 @@ async fn rust_dendrite_queries_python_axon() {
     let r = alice.call(&info, mixed, t).await;
     assert!(r.is_success(), "{:?}", r.dendrite);
     assert_eq!(r.synapse.out, "ok");
+
+    // Required (no-default) Python fields need the bt_header_input_obj_* placeholders.
+    let r = alice
+        .call(
+            &info,
+            Req {
+                prompt: "ab".into(),
+                k: 3,
+                answer: None,
+            },
+            t,
+        )
+        .await;
+    assert!(r.is_success(), "{:?}", r.dendrite);
+    assert_eq!(r.synapse.answer.as_deref(), Some("ababab"));
+    let r = alice
+        .call(
+            &info,
+            ReqNoPlaceholders {
+                prompt: "ab".into(),
+                k: 3,
+            },
+            t,
+        )
+        .await;
+    // (bittensor 10.5.0 fails to build the synapse from headers and answers 500.)
+    assert_eq!(r.status_code(), 500, "{:?}", r.dendrite);
 
     // Concurrent callers, each its own dendrite (Python checks nonces in arrival order).
     let futs = (0..8).map(|i| {
