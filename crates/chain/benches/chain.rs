@@ -82,7 +82,7 @@ fn big_subnet(n: u16) -> (TestChain, Vec<keys::Keypair>) {
     t.with(|st| {
         for (i, p) in pairs.iter().enumerate().skip(1) {
             let hk = p.account_id();
-            chain::staking::ensure_hotkey(st, &acct(1), &hk)?;
+            chain::hotkeys::ensure_hotkey(st, &acct(1), &hk)?;
             chain::registration::append_neuron(st, NET, &hk)?;
             if i % 4 == 0 {
                 chain::staking::add_stake(

@@ -6,7 +6,7 @@ use types::AccountId;
 
 use crate::error::{ChainError, Result};
 use crate::events::Event;
-use crate::staking::ensure_owner;
+use crate::hotkeys::ensure_owner;
 use crate::state::State;
 use crate::storage::Hotkeys;
 
@@ -85,7 +85,7 @@ mod tests {
     fn take_rules() {
         let mut t = TestChain::new();
         let (ck, hk) = (acct(1), acct(2));
-        t.with(|st| crate::staking::ensure_hotkey(st, &ck, &hk).map(|_| ()))
+        t.with(|st| crate::hotkeys::ensure_hotkey(st, &ck, &hk).map(|_| ()))
             .unwrap();
         // default = max = 11796
         let e = t

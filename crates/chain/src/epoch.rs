@@ -12,9 +12,10 @@ use crate::events::Event;
 use crate::pool;
 use crate::registration::neurons;
 use crate::schema::{Neuron, PendingEmission, Subnet};
+use crate::shares;
 use crate::state::State;
 use crate::storage::{Hotkeys, Neurons};
-use crate::{staking, weights};
+use crate::weights;
 
 fn fx(v: u64) -> U64F64 {
     U64F64::from_num(v)
@@ -120,8 +121,8 @@ pub fn run_epoch(
     let mut alpha_stake = Vec::with_capacity(nrs.len());
     let mut root_stake = Vec::with_capacity(nrs.len());
     for hk in &hotkeys {
-        alpha_stake.push(staking::hotkey_alpha(st, hk, netuid)?.rao());
-        root_stake.push(staking::hotkey_alpha(st, hk, NetUid::ROOT)?.rao());
+        alpha_stake.push(shares::hotkey_alpha(st, hk, netuid)?.rao());
+        root_stake.push(shares::hotkey_alpha(st, hk, NetUid::ROOT)?.rao());
     }
     let owner_uid = nrs
         .iter()
@@ -226,7 +227,7 @@ fn pay(
     // Owner cut.
     let owner_cut = pots.owner;
     if !owner_cut.is_zero() {
-        staking::credit(st, &subnet.owner_hotkey, netuid, &subnet.owner, owner_cut)?;
+        shares::credit(st, &subnet.owner_hotkey, netuid, &subnet.owner, owner_cut)?;
         t.owner_cut = owner_cut.rao();
     }
     // Miners.
@@ -242,7 +243,7 @@ fn pay(
         if *hk == subnet.owner_hotkey || owner.as_ref() == Some(&subnet.owner) {
             withheld = withheld.saturating_add(share);
         } else if let Some(owner) = owner {
-            staking::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(share))?;
+            shares::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(share))?;
             paid_server = paid_server.saturating_add(share);
         }
     }
@@ -278,8 +279,8 @@ fn pay(
         let take = take_of(st, hk)?;
         if alpha_div > 0 {
             let cut = pool::mul_div(alpha_div, u64::from(take), u64::from(u16::MAX)).unwrap_or(0);
-            staking::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(cut))?;
-            staking::distribute_to_stakers(
+            shares::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(cut))?;
+            shares::distribute_to_stakers(
                 st,
                 hk,
                 netuid,
@@ -289,10 +290,10 @@ fn pay(
         }
         if root_div > 0 {
             let cut = pool::mul_div(root_div, u64::from(take), u64::from(u16::MAX)).unwrap_or(0);
-            staking::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(cut))?;
+            shares::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(cut))?;
             // The rest goes to the validator's root stakers, as alpha on this subnet.
             let rest = root_div.saturating_sub(cut);
-            let stakers = staking::stakers(st, hk, NetUid::ROOT)?;
+            let stakers = shares::stakers(st, hk, NetUid::ROOT)?;
             let total: u64 = stakers
                 .iter()
                 .map(|(_, v)| v.rao())
@@ -300,7 +301,7 @@ fn pay(
             let mut given = cut;
             for (c, v) in stakers {
                 let part = pool::mul_div(rest, v.rao(), total).unwrap_or(0);
-                staking::credit(st, hk, netuid, &c, AlphaBalance::from_rao(part))?;
+                shares::credit(st, hk, netuid, &c, AlphaBalance::from_rao(part))?;
                 given = given.saturating_add(part);
             }
             t.root_dividends = t.root_dividends.saturating_add(given);
@@ -329,6 +330,7 @@ fn pay(
 #[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
+    use crate::staking;
 
     const T: u64 = types::RAO_PER_TAO;
 
@@ -419,7 +421,7 @@ mod tests {
         })
         .unwrap();
         let stake = |t: &TestChain, h: &AccountId, c: &AccountId| {
-            t.read(|st| staking::stake_of(st, h, NET, c)).rao()
+            t.read(|st| shares::stake_of(st, h, NET, c)).rao()
         };
         let (v0, n0) = (stake(&t, &vhk, &vck), stake(&t, &vhk, &nom));
         t.set_block(20);

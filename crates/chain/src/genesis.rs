@@ -6,6 +6,7 @@ use parity_scale_codec::Encode;
 use types::{AccountId, AlphaBalance, NetUid, RAO_PER_TAO, TaoBalance};
 
 use crate::error::{ChainError, Result};
+use crate::hotkeys;
 use crate::hyperparams::Hyperparams;
 use crate::params::Params;
 use crate::state::{BlockEnv, State};
@@ -178,7 +179,7 @@ impl GenesisConfig {
         for g in &self.stakes {
             balances::deposit(&mut st, &g.coldkey, g.tao)?;
             balances::note_minted(&mut st, g.tao)?;
-            staking::ensure_hotkey(&mut st, &g.coldkey, &g.hotkey)?;
+            hotkeys::ensure_hotkey(&mut st, &g.coldkey, &g.hotkey)?;
             if g.netuid.is_root() && registration::uid_of(&st, NetUid::ROOT, &g.hotkey)?.is_none() {
                 registration::append_neuron(&mut st, NetUid::ROOT, &g.hotkey)?;
             }
@@ -259,7 +260,7 @@ mod tests {
         assert_eq!(t.total_issuance, tao(3_000_000 + 6_000 + 10 + 10_000));
         let hot = dev_account("Alice//hot").unwrap();
         assert_eq!(
-            crate::staking::hotkey_alpha(&st, &hot, NetUid::ROOT).unwrap(),
+            crate::shares::hotkey_alpha(&st, &hot, NetUid::ROOT).unwrap(),
             AlphaBalance::from_rao(10_000 * RAO_PER_TAO)
         );
         assert_eq!(crate::invariants::check(&st).unwrap(), None);

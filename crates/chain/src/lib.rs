@@ -11,7 +11,8 @@
 //! - [`storage`] (typed items, [`storage::STORAGE_VERSION`]) and [`schema`] (the records);
 //! - [`state::State`]: typed access plus the block environment and emitted events;
 //! - domain modules, one each: [`balances`], [`subnets`], [`hyperparams`], [`params`],
-//!   [`registration`], [`serving`], [`weights`], [`pool`], [`staking`], [`delegation`],
+//!   [`registration`], [`serving`], [`weights`], [`pool`], [`hotkeys`], [`shares`],
+//!   [`staking`], [`delegation`],
 //!   [`swap_keys`], [`coinbase`], [`epoch`];
 //! - [`call`], [`transaction`] (signing payload, verification), [`fees`], [`events`],
 //!   [`error`] (one enum, each error with a hint);
@@ -32,6 +33,7 @@ pub mod error;
 pub mod events;
 pub mod fees;
 pub mod genesis;
+pub mod hotkeys;
 pub mod hyperparams;
 pub mod invariants;
 pub mod params;
@@ -41,6 +43,7 @@ pub mod registration;
 pub mod runtime;
 pub mod schema;
 pub mod serving;
+pub mod shares;
 pub mod staking;
 pub mod state;
 pub mod storage;

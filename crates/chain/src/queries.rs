@@ -12,6 +12,7 @@ use crate::schema::{AccountInfo, AxonInfo, BlockEmission, PendingEmission, Subne
 use crate::state::{BlockEnv, State};
 use crate::storage::{Coldkeys, Hotkeys};
 use crate::store::{Overlay, StateStore};
+use crate::{hotkeys, shares};
 use crate::{registration, staking, subnets};
 
 fn view<T>(
@@ -176,12 +177,12 @@ pub fn neurons(store: &dyn StateStore, netuid: NetUid) -> Result<Vec<NeuronInfo>
     view(store, 0, |st| {
         let mut out = Vec::new();
         for (i, nr) in registration::neurons(st, netuid)?.into_iter().enumerate() {
-            let coldkey = staking::hotkey(st, &nr.hotkey)?.owner;
+            let coldkey = hotkeys::hotkey(st, &nr.hotkey)?.owner;
             out.push(NeuronInfo {
                 uid: Uid(u16::try_from(i).unwrap_or(u16::MAX)),
-                alpha_stake: staking::hotkey_alpha(st, &nr.hotkey, netuid)?,
+                alpha_stake: shares::hotkey_alpha(st, &nr.hotkey, netuid)?,
                 root_stake: TaoBalance::from_rao(
-                    staking::hotkey_alpha(st, &nr.hotkey, NetUid::ROOT)?.rao(),
+                    shares::hotkey_alpha(st, &nr.hotkey, NetUid::ROOT)?.rao(),
                 ),
                 coldkey,
                 hotkey: nr.hotkey,
@@ -210,7 +211,7 @@ pub fn stake_for_coldkey(store: &dyn StateStore, coldkey: &AccountId) -> Result<
         let mut out = Vec::new();
         for s in st.subnets()? {
             for hk in &ck.staking_hotkeys {
-                let alpha = staking::stake_of(st, hk, s.netuid, coldkey)?;
+                let alpha = shares::stake_of(st, hk, s.netuid, coldkey)?;
                 if !alpha.is_zero() {
                     out.push(StakeInfo {
                         hotkey: *hk,
@@ -248,7 +249,7 @@ pub fn delegate(store: &dyn StateStore, hotkey: &AccountId) -> Result<Option<Del
         };
         let mut stake = Vec::new();
         for s in st.subnets()? {
-            let a = staking::hotkey_alpha(st, hotkey, s.netuid)?;
+            let a = shares::hotkey_alpha(st, hotkey, s.netuid)?;
             if !a.is_zero() {
                 stake.push((s.netuid, a));
             }

@@ -6,13 +6,14 @@ use substrate_fixed::transcendental::exp;
 use substrate_fixed::types::{I64F64, U64F64};
 use types::{AccountId, AlphaBalance, NetUid, TaoBalance, Uid};
 
+use crate::balances;
 use crate::error::{ChainError, Result, overflow};
 use crate::events::Event;
 use crate::pool;
 use crate::schema::{Neuron, Subnet};
 use crate::state::State;
 use crate::storage::{Hotkeys, Neurons, Uids, WeightCommits};
-use crate::{balances, staking};
+use crate::{hotkeys, shares};
 
 /// The uid of `hotkey` on `netuid`, if registered.
 pub fn uid_of(st: &State<'_>, netuid: NetUid, hotkey: &AccountId) -> Result<Option<Uid>> {
@@ -231,7 +232,7 @@ pub fn burned_register(
     bump_burn(&mut s);
     st.put_subnet(&s)?;
     balances::pay_author(st, TaoBalance::from_rao(fee))?;
-    staking::ensure_hotkey(st, coldkey, hotkey)?;
+    hotkeys::ensure_hotkey(st, coldkey, hotkey)?;
     let (uid, replaced) = match replace {
         Some(uid) => (uid, Some(replace_neuron(st, netuid, uid, hotkey)?)),
         None => (append_neuron(st, netuid, hotkey)?, None),
@@ -257,16 +258,16 @@ pub fn root_register(st: &mut State<'_>, coldkey: &AccountId, hotkey: &AccountId
     if root.registrations_this_block >= root.hp.max_registrations_per_block {
         return Err(ChainError::TooManyRegistrationsThisBlock(netuid));
     }
-    staking::ensure_hotkey(st, coldkey, hotkey)?;
+    hotkeys::ensure_hotkey(st, coldkey, hotkey)?;
     root.registrations_this_block = root.registrations_this_block.saturating_add(1);
     st.put_subnet(&root)?;
     let (uid, replaced) = if root.n < root.hp.max_allowed_uids {
         (append_neuron(st, netuid, hotkey)?, None)
     } else {
-        let mine = staking::hotkey_alpha(st, hotkey, netuid)?;
+        let mine = shares::hotkey_alpha(st, hotkey, netuid)?;
         let mut lowest: Option<(AlphaBalance, Uid)> = None;
         for (u, nr) in neurons(st, netuid)?.iter().enumerate() {
-            let stake = staking::hotkey_alpha(st, &nr.hotkey, netuid)?;
+            let stake = shares::hotkey_alpha(st, &nr.hotkey, netuid)?;
             let uid = Uid(u16::try_from(u).unwrap_or(u16::MAX));
             if lowest.is_none_or(|(s, _)| stake < s) {
                 lowest = Some((stake, uid));
@@ -356,7 +357,7 @@ mod tests {
             .with(|st| burned_register(st, &ck, NET, &hk, None))
             .unwrap_err();
         assert_eq!(e, ChainError::HotKeyAlreadyRegisteredInSubNet(NET));
-        t.with(|st| staking::ensure_hotkey(st, &ck, &acct(5)).map(|_| ()))
+        t.with(|st| hotkeys::ensure_hotkey(st, &ck, &acct(5)).map(|_| ()))
             .unwrap();
         let e = t
             .with(|st| burned_register(st, &acct(3), NET, &acct(5), None))

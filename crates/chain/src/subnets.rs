@@ -12,7 +12,8 @@ use crate::pool;
 use crate::schema::{BlockEmission, Mechanism, PendingEmission, Pool, Subnet, SubnetIdentity};
 use crate::state::State;
 use crate::storage::{HotkeyPools, Hotkeys, Neurons, StakeShares, Uids, WeightCommits};
-use crate::{balances, registration, staking};
+use crate::{balances, registration};
+use crate::{hotkeys, shares};
 
 /// The default swap fee rate (u16-normalised, ≈ 0.05%).
 pub const DEFAULT_FEE_RATE: u16 = 33;
@@ -86,7 +87,7 @@ pub fn create_subnet(
 ) -> Result<Subnet> {
     let p = st.params()?;
     let now = st.block();
-    staking::ensure_hotkey(st, owner, owner_hotkey)?;
+    hotkeys::ensure_hotkey(st, owner, owner_hotkey)?;
     let mut s = new_subnet(
         netuid,
         owner,
@@ -337,7 +338,7 @@ pub fn dissolve_network(st: &mut State<'_>, netuid: NetUid) -> Result<()> {
         .filter(|((_, n), _)| *n == netuid)
         .collect();
     for ((hotkey, _), _) in &pools {
-        for (coldkey, value) in staking::stakers(st, hotkey, netuid)? {
+        for (coldkey, value) in shares::stakers(st, hotkey, netuid)? {
             holders.push((coldkey, value.rao()));
         }
         for ((h, n, c), _) in st.scan::<StakeShares, _>(&(*hotkey, netuid))? {
@@ -403,6 +404,7 @@ pub fn dissolve_network(st: &mut State<'_>, netuid: NetUid) -> Result<()> {
 #[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
+    use crate::staking;
     use crate::testing::*;
 
     const T: u64 = types::RAO_PER_TAO;
@@ -519,14 +521,14 @@ mod tests {
         t.fund(&a, 1_000 * T);
         t.fund(&b, 1_000 * T);
         t.with(|st| {
-            staking::ensure_hotkey(st, &a, &hk)?;
+            hotkeys::ensure_hotkey(st, &a, &hk)?;
             staking::add_stake(st, &a, &hk, NET, TaoBalance::from_rao(300 * T), None)?;
             staking::add_stake(st, &b, &hk, NET, TaoBalance::from_rao(100 * T), None)?;
             Ok(())
         })
         .unwrap();
-        let sa = t.read(|st| staking::stake_of(st, &hk, NET, &a)).rao();
-        let sb = t.read(|st| staking::stake_of(st, &hk, NET, &b)).rao();
+        let sa = t.read(|st| shares::stake_of(st, &hk, NET, &a)).rao();
+        let sb = t.read(|st| shares::stake_of(st, &hk, NET, &b)).rao();
         let pot = t.read(|st| Ok(st.subnet(NET)?.pool.tao)).rao();
         let (fa, fb) = (t.free(&a), t.free(&b));
         t.with(|st| dissolve_network(st, NET)).unwrap();
@@ -536,7 +538,7 @@ mod tests {
             u64::try_from(u128::from(pot) * u128::from(sa) / u128::from(sa + sb)).unwrap();
         assert!(ga.abs_diff(expected_a) <= 1);
         assert!(!t.read(|st| st.subnet_exists(NET)));
-        assert_eq!(t.read(|st| staking::stake_of(st, &hk, NET, &a)).rao(), 0);
+        assert_eq!(t.read(|st| shares::stake_of(st, &hk, NET, &a)).rao(), 0);
         t.assert_conservation();
     }
 

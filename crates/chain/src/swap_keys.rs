@@ -4,14 +4,15 @@
 
 use types::{AccountId, NetUid};
 
+use crate::balances;
 use crate::error::{ChainError, Result};
 use crate::events::Event;
+use crate::hotkeys;
 use crate::schema::ScheduledColdkeySwap;
 use crate::state::State;
 use crate::storage::{
     ColdkeySwapsDue, Coldkeys, HotkeyPools, Hotkeys, Neurons, StakeShares, Uids, WeightCommits,
 };
-use crate::{balances, staking};
 
 fn charge(st: &mut State<'_>, coldkey: &AccountId) -> Result<()> {
     let cost = st.params()?.key_swap_cost;
@@ -33,7 +34,7 @@ pub fn swap_hotkey(
     old: &AccountId,
     new: &AccountId,
 ) -> Result<()> {
-    let info = staking::ensure_owner(st, coldkey, old)?;
+    let info = hotkeys::ensure_owner(st, coldkey, old)?;
     if old == new {
         return Err(ChainError::NewHotKeyIsSameWithOld);
     }
@@ -194,6 +195,7 @@ pub fn execute_due(st: &mut State<'_>) -> Result<()> {
 mod tests {
     use super::*;
     use crate::testing::*;
+    use crate::{shares, staking};
     use types::TaoBalance;
 
     const T: u64 = types::RAO_PER_TAO;
@@ -209,12 +211,12 @@ mod tests {
             staking::add_stake(st, &ck, &hk, NET, TaoBalance::from_rao(10 * T), None).map(|_| ())
         })
         .unwrap();
-        let stake = t.with(|st| staking::stake_of(st, &hk, NET, &ck)).unwrap();
+        let stake = t.with(|st| shares::stake_of(st, &hk, NET, &ck)).unwrap();
         let free = t.free(&ck);
         t.with(|st| swap_hotkey(st, &ck, &hk, &new)).unwrap();
         assert_eq!(t.free(&ck), free - 100_000_000);
         assert_eq!(
-            t.with(|st| staking::stake_of(st, &new, NET, &ck)).unwrap(),
+            t.with(|st| shares::stake_of(st, &new, NET, &ck)).unwrap(),
             stake
         );
         assert_eq!(
@@ -245,7 +247,7 @@ mod tests {
             staking::add_stake(st, &old, &hk, NET, TaoBalance::from_rao(10 * T), None).map(|_| ())
         })
         .unwrap();
-        let stake = t.with(|st| staking::stake_of(st, &hk, NET, &old)).unwrap();
+        let stake = t.with(|st| shares::stake_of(st, &hk, NET, &old)).unwrap();
         t.with(|st| schedule_swap_coldkey(st, &old, &new)).unwrap();
         let e = t
             .with(|st| schedule_swap_coldkey(st, &old, &new))
@@ -259,10 +261,10 @@ mod tests {
         assert_eq!(t.free(&old), 0);
         assert!(t.free(&new) > 80 * T);
         assert_eq!(
-            t.with(|st| staking::stake_of(st, &hk, NET, &new)).unwrap(),
+            t.with(|st| shares::stake_of(st, &hk, NET, &new)).unwrap(),
             stake
         );
-        assert_eq!(t.with(|st| staking::hotkey(st, &hk)).unwrap().owner, new);
+        assert_eq!(t.with(|st| hotkeys::hotkey(st, &hk)).unwrap().owner, new);
         t.assert_conservation();
     }
 }

@@ -9,12 +9,13 @@ use types::{AccountId, NetUid, Uid};
 
 use crate::error::{ChainError, Result};
 use crate::events::Event;
+use crate::pool;
 use crate::registration::{neuron, uid_of};
 use crate::schema::{Subnet, WeightCommit};
+use crate::shares;
 use crate::state::State;
 use crate::storage::{Neurons, WeightCommits};
 use crate::transaction::blake2_256;
-use crate::{pool, staking};
 
 /// At most this many unrevealed commits per hotkey.
 pub const MAX_PENDING_COMMITS: usize = 10;
@@ -38,8 +39,8 @@ pub fn max_upscale(values: &[u16]) -> Vec<u16> {
 
 /// The hotkey's stake weight on a subnet: alpha + tao_weight × root stake (rao).
 pub fn stake_weight(st: &State<'_>, hotkey: &AccountId, netuid: NetUid) -> Result<u64> {
-    let alpha = staking::hotkey_alpha(st, hotkey, netuid)?.rao();
-    let root = staking::hotkey_alpha(st, hotkey, NetUid::ROOT)?.rao();
+    let alpha = shares::hotkey_alpha(st, hotkey, netuid)?.rao();
+    let root = shares::hotkey_alpha(st, hotkey, NetUid::ROOT)?.rao();
     let tw = st.params()?.tao_weight;
     let weighted_root = pool::mul_div(root, tw, u64::MAX).unwrap_or(0);
     Ok(alpha.saturating_add(weighted_root))

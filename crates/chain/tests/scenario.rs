@@ -13,7 +13,7 @@
 use chain::call::Call;
 use chain::genesis::{GenesisConfig, Preset, dev_account};
 use chain::runtime::TxOutcome;
-use chain::staking::stake_of;
+use chain::shares::stake_of;
 use chain::testing::Sim;
 use types::{AlphaBalance, NetUid, RAO_PER_TAO, TaoBalance};
 
