@@ -424,6 +424,48 @@ mod tests {
         assert_eq!((off.root, off.recycled), (0, s.root));
     }
 
+    use crate::hyperparams::HyperparamValue;
+    use crate::testing::*;
+
+    #[test]
+    fn blocks_mint_the_emission_and_queue_alpha() {
+        let mut t = TestChain::with_subnet(1_000 * T, 1_000 * T);
+        t.add_subnet(NetUid(2), 1_000 * T, 2_000 * T);
+        let i0 = t.totals().total_issuance.rao();
+        t.run_blocks(5);
+        let minted = t.totals().total_issuance.rao() - i0;
+        // 5 blocks of 1 TAO, less at most a rao per subnet per block of rounding
+        assert!(minted <= 5 * T && minted >= 5 * T - 10, "{minted}");
+        let s = t.read(|st| st.subnet(NET));
+        assert!(s.pending.total().rao() > 0);
+        assert!(s.last_block_emission.alpha_out.rao() > 0);
+        t.assert_conservation();
+    }
+
+    #[test]
+    fn epochs_fire_every_tempo_and_at_most_max_per_block() {
+        let mut t = TestChain::with_subnet(1_000 * T, 1_000 * T);
+        t.add_subnet(NetUid(2), 1_000 * T, 1_000 * T);
+        t.add_subnet(NetUid(3), 1_000 * T, 1_000 * T);
+        for n in 1..=3 {
+            t.set_hparam(NetUid(n), HyperparamValue::Tempo(10));
+        }
+        // all three restarted their cycle at block 0: all due at block 10; max 2 per block
+        t.run_blocks(10);
+        let idx = |t: &TestChain, n: u16| t.read(|st| Ok(st.subnet(NetUid(n))?.epoch_index));
+        assert_eq!((idx(&t, 1), idx(&t, 2), idx(&t, 3)), (1, 1, 0));
+        assert_eq!(t.read(|st| Ok(st.subnet(NetUid(3))?.pending_epoch_at)), 11);
+        t.run_blocks(1);
+        assert_eq!(idx(&t, 3), 1);
+        // the next ones come a tempo later
+        t.run_blocks(9);
+        assert_eq!((idx(&t, 1), idx(&t, 2), idx(&t, 3)), (2, 2, 1));
+        let s = t.read(|st| st.subnet(NET));
+        assert_eq!(s.last_epoch_block, 20);
+        assert!(s.pending.total().is_zero(), "pots drained at the epoch");
+        t.assert_conservation();
+    }
+
     #[test]
     fn uncapped_injection_keeps_all_tao_in_pool() {
         let inj = injection(1_000, fx(1), T, fx(1));
