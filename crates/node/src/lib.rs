@@ -7,6 +7,7 @@
 //! - [`store`]: the redb state database with a jmt state root, committed atomically per block;
 pub mod application;
 pub mod block;
+pub mod chain_adapter;
 pub mod engine;
 pub mod exec;
 pub mod mempool;

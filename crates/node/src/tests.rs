@@ -10,6 +10,7 @@ use commonware_utils::{NZU32, NZUsize};
 use crate::block::BlockLimits;
 use crate::engine::{self, Channels, EngineConfig, channel};
 use crate::node::{Node, NodeConfig};
+use crate::state_machine::StateMachine;
 use crate::store::{Hash32, StateDb};
 use crate::testing::{Transfer, Transfers, account, account_of};
 
@@ -32,8 +33,17 @@ fn machine() -> Transfers {
     Transfers::with_seeds(ACCOUNTS, 1_000_000)
 }
 
-/// Starts `n` authorities on a simulated network; returns their nodes.
+/// Starts `n` authorities running the demo transfer machine.
 async fn start_validators(context: &deterministic::Context, n: u64) -> Vec<Node<Transfers>> {
+    start_with(context, n, machine).await
+}
+
+/// Starts `n` authorities on a simulated network; returns their nodes.
+async fn start_with<SM: StateMachine>(
+    context: &deterministic::Context,
+    n: u64,
+    make: impl Fn() -> SM,
+) -> Vec<Node<SM>> {
     let keys: Vec<ed25519::PrivateKey> = (0..n)
         .map(|i| ed25519::PrivateKey::from_seed(10_000 + i))
         .collect();
@@ -63,7 +73,7 @@ async fn start_validators(context: &deterministic::Context, n: u64) -> Vec<Node<
             blocks: reg(channel::BLOCKS).await,
             backfill: reg(channel::BACKFILL).await,
         };
-        let node = Node::new(machine(), StateDb::in_memory().unwrap(), config()).unwrap();
+        let node = Node::new(make(), StateDb::in_memory().unwrap(), config()).unwrap();
         engine::start(
             context.child("validator").with_attribute("index", i),
             &node,
@@ -113,7 +123,11 @@ fn submit_transfers(nodes: &[Node<Transfers>]) {
     }
 }
 
-async fn wait_finalized(context: &deterministic::Context, nodes: &[Node<Transfers>], height: u64) {
+async fn wait_finalized<SM: StateMachine>(
+    context: &deterministic::Context,
+    nodes: &[Node<SM>],
+    height: u64,
+) {
     while nodes.iter().any(|n| n.head().finalized.height < height) {
         for n in nodes {
             assert_eq!(n.halted(), None);
@@ -208,5 +222,65 @@ fn four_authorities_agree() {
             proposers.insert(b.header.proposer);
         }
         assert!(proposers.len() > 1);
+    });
+}
+
+#[test]
+fn chain_state_machine_finalizes_signed_transfers() {
+    use chain::{Call, GenesisConfig, Preset, Transaction};
+    use types::TaoBalance;
+
+    let genesis = GenesisConfig::dev(Preset::Fast).unwrap();
+    let machine = crate::chain_adapter::ChainMachine::new(genesis).unwrap();
+    let chain_id = machine.chain_id();
+    let alice = keys::Keypair::from_uri("//Alice").unwrap();
+    let bob = keys::Keypair::from_uri("//Bob").unwrap().account_id();
+    let runner = deterministic::Runner::new(
+        deterministic::Config::new()
+            .with_seed(11)
+            .with_timeout(Some(Duration::from_secs(600))),
+    );
+    runner.start(|context| async move {
+        let nodes = start_with(&context, 1, || machine.clone()).await;
+        let node = &nodes[0];
+        let before = machine
+            .account_info(&node.state().unwrap(), &bob)
+            .unwrap()
+            .free;
+        let value = TaoBalance::from_rao(1_000_000_000);
+        for nonce in 0..3 {
+            let tx = Transaction::sign(
+                &alice,
+                nonce,
+                TaoBalance::ZERO,
+                Call::TransferKeepAlive { dest: bob, value },
+                &chain_id,
+            );
+            node.submit(parity_scale_codec::Encode::encode(&tx))
+                .unwrap();
+        }
+        // A forged transaction is refused at the door with a typed error.
+        let mut forged = Transaction::sign(
+            &alice,
+            3,
+            TaoBalance::ZERO,
+            Call::TransferKeepAlive { dest: bob, value },
+            &chain_id,
+        );
+        forged.signature[0] ^= 1;
+        assert_eq!(
+            node.submit(parity_scale_codec::Encode::encode(&forged)),
+            Err(crate::mempool::MempoolError::Invalid(
+                crate::state_machine::TxCheckError::BadSignature
+            ))
+        );
+        assert_eq!(node.next_nonce(&alice.account_id().0).unwrap(), 3);
+        wait_finalized(&context, &nodes, 4).await;
+        let after = machine
+            .account_info(&node.state().unwrap(), &bob)
+            .unwrap()
+            .free;
+        assert_eq!(after.rao() - before.rao(), 3 * value.rao());
+        assert_eq!(node.mempool_len(), 0);
     });
 }
