@@ -435,7 +435,7 @@ mod tests {
         t.run_blocks(5);
         let minted = t.totals().total_issuance.rao() - i0;
         // 5 blocks of 1 TAO, less at most a rao per subnet per block of rounding
-        assert!(minted <= 5 * T && minted >= 5 * T - 10, "{minted}");
+        assert!((5 * T - 10..=5 * T).contains(&minted), "{minted}");
         let s = t.read(|st| st.subnet(NET));
         assert!(s.pending.total().rao() > 0);
         assert!(s.last_block_emission.alpha_out.rao() > 0);
