@@ -8,6 +8,7 @@
 pub mod application;
 pub mod block;
 pub mod chain_adapter;
+pub mod dev;
 pub mod engine;
 pub mod exec;
 pub mod mempool;
