@@ -2,9 +2,12 @@
 //! of ref-time weight) plus a length fee (1 rao per encoded byte), and nothing at all for the
 //! free calls of chain.md §1.3. Tips are added on top; both go to the block author.
 //!
+//! Unstake-type calls whose signer lacks free TAO pay by selling just enough of the stake they
+//! move (fee-free), as the reference does.
+//!
 //! The weights below are round figures of the reference's benchmarked weights, not exact.
 
-use types::TaoBalance;
+use types::{AccountId, NetUid, TaoBalance};
 
 use crate::call::Call;
 
@@ -24,6 +27,37 @@ pub fn pays_fee(call: &Call) -> bool {
             | Call::IncreaseTake { .. }
             | Call::DecreaseTake { .. }
     )
+}
+
+/// For unstake-type calls, the stake a fee may be taken from when the signer has too little
+/// free TAO: (hotkey, subnet, or `None` for any subnet it has stake on).
+pub fn alpha_fee_source(call: &Call) -> Option<(AccountId, Option<NetUid>)> {
+    match call {
+        Call::RemoveStake { hotkey, netuid, .. }
+        | Call::RemoveStakeLimit { hotkey, netuid, .. } => Some((*hotkey, Some(*netuid))),
+        Call::UnstakeAll { hotkey } | Call::UnstakeAllAlpha { hotkey } => Some((*hotkey, None)),
+        Call::MoveStake {
+            origin_hotkey,
+            origin_netuid,
+            ..
+        } => Some((*origin_hotkey, Some(*origin_netuid))),
+        Call::TransferStake {
+            hotkey,
+            origin_netuid,
+            ..
+        }
+        | Call::SwapStake {
+            hotkey,
+            origin_netuid,
+            ..
+        }
+        | Call::SwapStakeLimit {
+            hotkey,
+            origin_netuid,
+            ..
+        } => Some((*hotkey, Some(*origin_netuid))),
+        _ => None,
+    }
 }
 
 /// The call's ref-time weight (approximate).
@@ -71,7 +105,6 @@ pub fn fee(call: &Call, encoded_len: usize) -> TaoBalance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use types::{AccountId, NetUid};
 
     #[test]
     fn transfer_fee_is_weight_plus_length() {

@@ -38,6 +38,8 @@ pub struct Receipt {
     pub fee: TaoBalance,
     /// Tip charged.
     pub tip: TaoBalance,
+    /// Set when the fee and tip were paid by selling stake: (subnet, alpha sold).
+    pub fee_in_alpha: Option<(types::NetUid, types::AlphaBalance)>,
     /// Outcome.
     pub outcome: TxOutcome,
     /// Events of the call (empty unless applied), then the fee event.
@@ -111,6 +113,7 @@ fn invalid_receipt(tx: &Transaction, error: ChainError) -> Receipt {
         signer: tx.signer,
         fee: TaoBalance::ZERO,
         tip: TaoBalance::ZERO,
+        fee_in_alpha: None,
         outcome: TxOutcome::Invalid(error),
         events: Vec::new(),
     }
@@ -121,8 +124,17 @@ pub fn transaction_fee(tx: &Transaction) -> TaoBalance {
     fees::fee(&tx.call, tx.encoded_size())
 }
 
-/// Checks nonce, fee and coldkey freeze; on success charges fee and tip and bumps the nonce.
-fn pre_dispatch(st: &mut State<'_>, tx: &Transaction, fee: TaoBalance) -> Result<()> {
+/// How a transaction paid.
+struct Payment {
+    /// TAO collected for the author.
+    collected: TaoBalance,
+    /// Stake sold to pay, if any.
+    alpha: Option<(types::NetUid, types::AlphaBalance)>,
+}
+
+/// Checks nonce, fee and coldkey freeze; on success charges fee and tip (in TAO, or for
+/// unstake-type calls by selling stake) and bumps the nonce.
+fn pre_dispatch(st: &mut State<'_>, tx: &Transaction, fee: TaoBalance) -> Result<Payment> {
     let mut acc = st.account(&tx.signer)?;
     if tx.nonce < acc.nonce {
         return Err(ChainError::StaleNonce {
@@ -141,7 +153,21 @@ fn pre_dispatch(st: &mut State<'_>, tx: &Transaction, fee: TaoBalance) -> Result
     }
     let total = fee.checked_add(tx.tip).ok_or_else(|| overflow("fee"))?;
     if acc.free < total {
-        return Err(ChainError::CannotPayFee { fee: total.rao() });
+        let sold = match fees::alpha_fee_source(&tx.call) {
+            Some((hotkey, netuid)) => {
+                crate::staking::sell_stake_for_fee(st, &tx.signer, &hotkey, netuid, total)?
+            }
+            None => None,
+        };
+        let Some((netuid, alpha, raised)) = sold else {
+            return Err(ChainError::CannotPayFee { fee: total.rao() });
+        };
+        acc.nonce = acc.nonce.checked_add(1).ok_or_else(|| overflow("nonce"))?;
+        st.put_account(&tx.signer, &acc)?;
+        return Ok(Payment {
+            collected: raised,
+            alpha: Some((netuid, alpha)),
+        });
     }
     acc.free = acc.free.saturating_sub(total);
     acc.nonce = acc.nonce.checked_add(1).ok_or_else(|| overflow("nonce"))?;
@@ -151,7 +177,11 @@ fn pre_dispatch(st: &mut State<'_>, tx: &Transaction, fee: TaoBalance) -> Result
         acc.free = TaoBalance::ZERO;
         balances::recycle(st, dust)?;
     }
-    st.put_account(&tx.signer, &acc)
+    st.put_account(&tx.signer, &acc)?;
+    Ok(Payment {
+        collected: total,
+        alpha: None,
+    })
 }
 
 /// Applies one transaction whose signature was already checked.
@@ -163,15 +193,14 @@ pub fn apply_checked(
     let fee = transaction_fee(tx);
     // 1. validity and payment, committed even if the call fails
     let mut pay = Overlay::new(store);
-    {
+    let payment = {
         let mut st = State::new(&mut pay, env.clone());
-        if let Err(e) = pre_dispatch(&mut st, tx, fee) {
-            if matches!(e, ChainError::Storage(_) | ChainError::Corrupt(_)) {
-                return Err(e);
-            }
-            return Ok(invalid_receipt(tx, e));
+        match pre_dispatch(&mut st, tx, fee) {
+            Ok(p) => p,
+            Err(e @ (ChainError::Storage(_) | ChainError::Corrupt(_))) => return Err(e),
+            Err(e) => return Ok(invalid_receipt(tx, e)),
         }
-    }
+    };
     pay.into_changes().apply_to(store)?;
     // 2. the call, in its own overlay
     let mut call_overlay = Overlay::new(store);
@@ -189,7 +218,7 @@ pub fn apply_checked(
     };
     // 3. fee and tip to the author
     let mut st = State::new(store, env.clone());
-    balances::pay_author(&mut st, fee.saturating_add(tx.tip))?;
+    balances::pay_author(&mut st, payment.collected)?;
     events.push(match &outcome {
         TxOutcome::Failed(error) => Event::ExtrinsicFailed {
             who: tx.signer,
@@ -208,6 +237,7 @@ pub fn apply_checked(
         signer: tx.signer,
         fee,
         tip: tx.tip,
+        fee_in_alpha: payment.alpha,
         outcome,
         events,
     })
@@ -529,6 +559,66 @@ mod tests {
                 }),
             ]
         );
+    }
+
+    #[test]
+    fn unstaking_without_free_tao_pays_the_fee_in_alpha() {
+        let mut t =
+            crate::testing::TestChain::with_subnet(1_000 * RAO_PER_TAO, 1_000 * RAO_PER_TAO);
+        let (ck, hk) = (acct(1), acct(2));
+        t.fund(&ck, 10 * RAO_PER_TAO);
+        t.with(|st| {
+            crate::hotkeys::ensure_hotkey(st, &ck, &hk)?;
+            crate::staking::add_stake(
+                st,
+                &ck,
+                &hk,
+                crate::testing::NET,
+                TaoBalance::from_rao(10 * RAO_PER_TAO),
+                None,
+            )
+            .map(|_| ())
+        })
+        .unwrap();
+        assert_eq!(t.free(&ck), 0);
+        let stake = t.read(|st| crate::shares::stake_of(st, &hk, crate::testing::NET, &ck));
+        let half = types::AlphaBalance::from_rao(stake.rao() / 2);
+        let tx = Transaction {
+            signer: ck,
+            nonce: 0,
+            tip: TaoBalance::ZERO,
+            call: Call::RemoveStake {
+                hotkey: hk,
+                netuid: crate::testing::NET,
+                amount_unstaked: half,
+            },
+            signature: [0; 64],
+        };
+        let env = t.env();
+        let author_before = t.free(&acct(250));
+        let r = apply_checked(&mut t.store, &env, &tx).unwrap();
+        assert_eq!(r.outcome, TxOutcome::Applied);
+        let (netuid, sold) = r.fee_in_alpha.unwrap();
+        assert_eq!(netuid, crate::testing::NET);
+        assert!(sold.rao() > 0 && sold.rao() < RAO_PER_TAO / 1_000);
+        assert!(t.free(&acct(250)) - author_before >= r.fee.rao());
+        // A transfer cannot pay that way.
+        let tx = Transaction {
+            signer: acct(7),
+            nonce: 0,
+            tip: TaoBalance::ZERO,
+            call: Call::TransferAllowDeath {
+                dest: ck,
+                value: TaoBalance::from_rao(1),
+            },
+            signature: [0; 64],
+        };
+        let r = apply_checked(&mut t.store, &env, &tx).unwrap();
+        assert!(matches!(
+            r.outcome,
+            TxOutcome::Invalid(ChainError::CannotPayFee { .. })
+        ));
+        t.assert_conservation();
     }
 
     #[test]

@@ -68,6 +68,41 @@ pub fn tao_value(subnet: &Subnet, alpha: AlphaBalance) -> TaoBalance {
 
 // ---------------------------------------------------------------- calls
 
+/// Sells just enough of (hotkey, coldkey)'s stake, fee-free, to raise `tao` for a transaction
+/// fee; the TAO is not credited to anyone (the caller pays it to the author). Tries `netuid`,
+/// or every subnet in order. Returns (subnet, alpha sold, TAO raised), or `None` if no single
+/// position covers the fee.
+pub fn sell_stake_for_fee(
+    st: &mut State<'_>,
+    coldkey: &AccountId,
+    hotkey_id: &AccountId,
+    netuid: Option<NetUid>,
+    tao: TaoBalance,
+) -> Result<Option<(NetUid, AlphaBalance, TaoBalance)>> {
+    let candidates: Vec<Subnet> = match netuid {
+        Some(n) => st.get::<crate::storage::Subnets>(&n)?.into_iter().collect(),
+        None => st.subnets()?,
+    };
+    for subnet in candidates {
+        let stake = stake_of(st, hotkey_id, subnet.netuid, coldkey)?.rao();
+        let raises = |a: u64| {
+            pool::quote_sell(subnet.mechanism, &subnet.pool, a, true).map_or(0, |q| q.amount_out)
+        };
+        if stake == 0 || raises(stake) < tao.rao() {
+            continue;
+        }
+        // The smallest amount that raises the fee: one more than the largest that does not.
+        let short = pool::largest_ok(stake, |a| raises(a) < tao.rao());
+        let alpha = AlphaBalance::from_rao(short.saturating_add(1).min(stake));
+        debit(st, hotkey_id, subnet.netuid, coldkey, alpha)?;
+        let mut s = st.subnet(subnet.netuid)?;
+        let (raised, _) = pool::sell(s.mechanism, &mut s.pool, alpha.rao(), true)?;
+        st.put_subnet(&s)?;
+        return Ok(Some((subnet.netuid, alpha, TaoBalance::from_rao(raised))));
+    }
+    Ok(None)
+}
+
 /// A limit: (limit price in rao per α, allow partial fill).
 pub type Limit = Option<(u64, bool)>;
 
