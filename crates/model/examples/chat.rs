@@ -1,0 +1,36 @@
+//! Ask the embedded model one question and stream the answer:
+//! `cargo run --release -p rustensor-model --example chat -- "What is the capital of France?"`
+//! Add `RAYON_NUM_THREADS=1` to measure one core. Fetches the model first if needed.
+
+use std::io::Write;
+use std::ops::ControlFlow;
+
+use model::{ChatMessage, SamplingParams, TextModel};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let question: Vec<String> = std::env::args().skip(1).collect();
+    let question = if question.is_empty() {
+        "What is 2+2?".to_string()
+    } else {
+        question.join(" ")
+    };
+    let path = model::fetch::fetch(None, &mut |e| eprintln!("fetch: {e:?}"))?;
+    let mut m = TextModel::load(&path)?;
+    let params = SamplingParams::greedy(256);
+    let mut out = std::io::stdout();
+    let g = m.generate_stream(&[ChatMessage::user(question)], &params, &mut |delta| {
+        let _ = write!(out, "{delta}").and_then(|()| out.flush());
+        ControlFlow::Continue(())
+    })?;
+    println!();
+    eprintln!(
+        "{} prompt tokens in {:?}; {} tokens in {:?} = {:.1} tokens/s ({:?})",
+        g.prompt_tokens,
+        g.timings.prompt,
+        g.tokens.len(),
+        g.timings.generation,
+        g.tokens_per_second(),
+        g.finish_reason
+    );
+    Ok(())
+}

