@@ -11,7 +11,7 @@ use crate::fixed::{
     u16_proportion_to_fixed, u16_to_fixed,
 };
 use crate::liquid_alpha::{AlphaMemo, Sigmoid, alpha_matrix, walk_row};
-use crate::sparse::{self, Matrix, Row, Scratch, div_col, divisors};
+use crate::sparse::{Matrix, Row, Scratch, div_col, divisors};
 use crate::vector::normalize;
 
 /// Largest n for which a trace includes the dense n x n liquid-alpha matrix.
@@ -127,7 +127,8 @@ pub(crate) fn classic(inp: &BondsInput<'_>) -> BondsOutcome {
     let one_minus_alpha = ONE.saturating_sub(alpha);
     let mut acc = Scratch::new(n);
     let mut ema_sums = vec![ZERO; n];
-    let mut ema: Matrix = wb
+    let mut raw_max = vec![ZERO; n];
+    let ema: Matrix = wb
         .iter()
         .zip(inp.active_stake)
         .enumerate()
@@ -150,85 +151,71 @@ pub(crate) fn classic(inp: &BondsInput<'_>) -> BondsOutcome {
                 if let Some(s) = ema_sums.get_mut(usize::from(j)) {
                     *s = s.saturating_add(v);
                 }
+                if let Some(m) = raw_max.get_mut(usize::from(j))
+                    && *m < v
+                {
+                    *m = v;
+                }
             })
         })
         .collect();
 
-    // Column-normalise in place; in the same pass, dividends `d_i = sum_j I_j * B_ij`
-    // (saturating) and the column maxima for the upscale.
+    // Normalising is monotonic (floor((a << 32) / s) never decreases as a grows), so the column
+    // maxima of the normalised EMA are the normalised raw maxima, and one pass does the rest:
+    // normalised value, dividends `d_i = sum_j I_j * B_ij` (saturating), upscaled u16 to store.
     let sum_div = divisors(&ema_sums);
-    let mut col_max = vec![ZERO; n];
-    let mut dividends: Vec<I32F32> = ema
-        .iter_mut()
-        .map(|row| {
-            let mut d = ZERO;
-            for (j, v) in row.iter_mut() {
-                *v = div_col(&sum_div, *j, *v);
-                let i_j = inp.incentive.get(usize::from(*j)).copied().unwrap_or(ZERO);
-                d = d.saturating_add(mul(i_j, *v));
-                if let Some(m) = col_max.get_mut(usize::from(*j))
-                    && *m < *v
-                {
-                    *m = *v;
+    let col_max: Vec<I32F32> = (0..=u16::MAX)
+        .zip(&raw_max)
+        .map(|(j, m)| div_col(&sum_div, j, *m))
+        .collect();
+    let max_div = divisors(&col_max);
+    let mut dividends = Vec::with_capacity(n);
+    let mut stored = Vec::with_capacity(n);
+    let mut normalized_rows = Vec::new();
+    let mut upscaled_rows = Vec::new();
+    for (row, permit) in ema.iter().zip(inp.new_permits) {
+        let mut d = ZERO;
+        let mut out = Vec::with_capacity(if *permit { row.len() } else { 0 });
+        let mut norm_row = Row::new();
+        let mut up_row = Row::new();
+        for &(j, v) in row {
+            let e = div_col(&sum_div, j, v);
+            let i_j = inp.incentive.get(usize::from(j)).copied().unwrap_or(ZERO);
+            d = d.saturating_add(mul(i_j, e));
+            if *permit || inp.trace {
+                let up = div_col(&max_div, j, e);
+                if *permit {
+                    out.push((j, fixed_proportion_to_u16(up)));
+                }
+                if inp.trace {
+                    norm_row.push((j, e));
+                    up_row.push((j, up));
                 }
             }
-            d
-        })
-        .collect();
-    normalize(&mut dividends);
-    let ema_normalized = inp.trace.then(|| ema.clone());
-
-    // Column max-upscale, converted to u16 for the rows that keep bonds.
-    let max_div = divisors(&col_max);
-    if inp.trace {
-        for row in &mut ema {
-            for (j, v) in row.iter_mut() {
-                *v = div_col(&max_div, *j, *v);
-            }
+        }
+        dividends.push(d);
+        stored.push(out);
+        if inp.trace {
+            normalized_rows.push(norm_row);
+            upscaled_rows.push(up_row);
         }
     }
-    let stored = ema
-        .iter()
-        .zip(inp.new_permits)
-        .map(|(row, permit)| {
-            if !*permit {
-                return Vec::new();
-            }
-            row.iter()
-                .map(|(j, v)| {
-                    let up = if inp.trace {
-                        *v
-                    } else {
-                        div_col(&max_div, *j, *v)
-                    };
-                    (*j, fixed_proportion_to_u16(up))
-                })
-                .collect()
-        })
-        .collect();
+    normalize(&mut dividends);
     BondsOutcome {
         stored,
         dividends,
-        ema: inp.trace.then_some(ema),
-        ema_normalized,
+        ema: inp.trace.then_some(upscaled_rows),
+        ema_normalized: inp.trace.then_some(normalized_rows),
         liquid_alphas: None,
     }
 }
 
-/// The u16 rows to store: `floor(v * 65535)` for uids with a new permit.
-fn stored_rows(ema: &Matrix, new_permits: &[bool]) -> Vec<Vec<(u16, u16)>> {
-    ema.iter()
-        .zip(new_permits)
-        .map(|(row, permit)| {
-            if *permit {
-                row.iter()
-                    .map(|(j, v)| (*j, fixed_proportion_to_u16(*v)))
-                    .collect()
-            } else {
-                Vec::new()
-            }
-        })
-        .collect()
+/// `sums[j] += v`, saturating.
+#[inline]
+fn add_to(sums: &mut [I32F32], j: u16, v: I32F32) {
+    if let Some(s) = sums.get_mut(usize::from(j)) {
+        *s = s.saturating_add(v);
+    }
 }
 
 /// Yuma3: bonds are levels in [0, 1] moved toward the weights by alpha (fixed or liquid);
@@ -237,9 +224,11 @@ pub(crate) fn yuma3(inp: &BondsInput<'_>, liquid: Option<&Sigmoid>) -> BondsOutc
     let n = inp.n;
     let convert = u16_proportion_to_fixed;
     let liquid = liquid.filter(|_| inp.consensus.iter().any(|c| *c != ZERO));
+    // Column sums of the EMA, gathered while it is built.
+    let mut ema_sums = vec![ZERO; n];
     let (ema, liquid_alphas) = match liquid {
         Some(sigmoid) => {
-            let ema = ema_liquid(inp, sigmoid);
+            let ema = ema_liquid(inp, sigmoid, &mut ema_sums);
             let alphas = (inp.trace && n <= LIQUID_ALPHA_TRACE_MAX_N).then(|| {
                 alpha_matrix(
                     sigmoid,
@@ -272,28 +261,34 @@ pub(crate) fn yuma3(inp: &BondsInput<'_>, liquid: Option<&Sigmoid>) -> BondsOutc
                     let touched = row
                         .len()
                         .saturating_add(inp.stored.get(i).map_or(0, Vec::len));
-                    acc.drain_positive_sized(touched, |_, _| {})
+                    acc.drain_positive_sized(touched, |j, v| add_to(&mut ema_sums, j, v))
                 })
                 .collect();
             (ema, None)
         }
     };
-    // Dividends from the column-normalised EMA (the EMA itself is what gets stored).
-    let col_div = divisors(&sparse::col_sums(&ema, n));
-    let mut dividends: Vec<I32F32> = ema
-        .iter()
-        .zip(inp.active_stake)
-        .map(|(row, a)| {
-            let total = row.iter().fold(ZERO, |acc, (j, v)| {
-                let i_j = inp.incentive.get(usize::from(*j)).copied().unwrap_or(ZERO);
-                acc.wrapping_add(mul(div_col(&col_div, *j, *v), i_j))
-            });
-            total.checked_mul(*a).unwrap_or_default()
-        })
-        .collect();
+    // One pass: dividends from the column-normalised EMA, `d_i = A_i * sum_j I_j * Bn_ij`
+    // (the EMA itself is what gets stored), and the u16 rows to store.
+    let col_div = divisors(&ema_sums);
+    let mut dividends = Vec::with_capacity(n);
+    let mut stored = Vec::with_capacity(n);
+    for ((row, a), permit) in ema.iter().zip(inp.active_stake).zip(inp.new_permits) {
+        let total = row.iter().fold(ZERO, |acc, (j, v)| {
+            let i_j = inp.incentive.get(usize::from(*j)).copied().unwrap_or(ZERO);
+            acc.wrapping_add(mul(div_col(&col_div, *j, *v), i_j))
+        });
+        dividends.push(total.checked_mul(*a).unwrap_or_default());
+        stored.push(if *permit {
+            let mut out = Vec::with_capacity(row.len());
+            out.extend(row.iter().map(|(j, v)| (*j, fixed_proportion_to_u16(*v))));
+            out
+        } else {
+            Vec::new()
+        });
+    }
     normalize(&mut dividends);
     BondsOutcome {
-        stored: stored_rows(&ema, inp.new_permits),
+        stored,
         dividends,
         ema: inp.trace.then_some(ema),
         ema_normalized: None,
@@ -304,7 +299,7 @@ pub(crate) fn yuma3(inp: &BondsInput<'_>, liquid: Option<&Sigmoid>) -> BondsOutc
 /// The reference's `mat_ema_alpha_sparse` with alphas computed only where used: for each entry
 /// (j, w) of a weights row, `min(1, (1 - a) * b_old + max(0, a * w))`, kept if > 0. A bond
 /// whose column has no entry in the weights row is dropped, as in the reference's sparse path.
-fn ema_liquid(inp: &BondsInput<'_>, sigmoid: &Sigmoid) -> Matrix {
+fn ema_liquid(inp: &BondsInput<'_>, sigmoid: &Sigmoid, ema_sums: &mut [I32F32]) -> Matrix {
     let n = inp.n;
     let convert = u16_proportion_to_fixed;
     let mut w_at = vec![ZERO; n];
@@ -340,7 +335,12 @@ fn ema_liquid(inp: &BondsInput<'_>, sigmoid: &Sigmoid) -> Matrix {
                     old_at.get(ju).copied().unwrap_or(ZERO),
                 );
                 let value = decayed.saturating_add(mul(a, new).max(ZERO)).min(ONE);
-                (value > ZERO).then_some((j, value))
+                if value > ZERO {
+                    add_to(ema_sums, j, value);
+                    Some((j, value))
+                } else {
+                    None
+                }
             }));
             for (j, _) in inp.old_row(i, convert) {
                 if let Some(c) = old_at.get_mut(usize::from(j)) {
