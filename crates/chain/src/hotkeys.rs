@@ -53,3 +53,36 @@ pub fn ensure_owner(
     }
     Ok(info)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    #[test]
+    fn first_use_links_the_hotkey_to_its_coldkey() {
+        let mut t = TestChain::new();
+        let (ck, other, hk) = (acct(1), acct(2), acct(3));
+        let info = t.with(|st| ensure_hotkey(st, &ck, &hk)).unwrap();
+        assert_eq!(info.owner, ck);
+        assert_eq!(info.take, 11_796);
+        // idempotent for the owner, refused for anyone else
+        t.with(|st| ensure_hotkey(st, &ck, &hk)).unwrap();
+        assert_eq!(
+            t.with(|st| ensure_hotkey(st, &other, &hk)).unwrap_err(),
+            ChainError::NonAssociatedColdKey
+        );
+        assert_eq!(
+            t.with(|st| ensure_owner(st, &other, &hk)).unwrap_err(),
+            ChainError::NonAssociatedColdKey
+        );
+        assert_eq!(
+            t.with(|st| hotkey(st, &acct(9))).unwrap_err(),
+            ChainError::HotKeyAccountNotExists
+        );
+        let owned = t
+            .read(|st| st.get_or_default::<Coldkeys>(&ck))
+            .owned_hotkeys;
+        assert_eq!(owned, vec![hk]);
+    }
+}

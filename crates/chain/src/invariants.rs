@@ -60,3 +60,30 @@ pub fn check(st: &State<'_>) -> Result<Option<String>> {
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    #[test]
+    fn detects_unbacked_tao_and_alpha() {
+        let mut t = TestChain::with_subnet(100, 100);
+        assert_eq!(t.read(check), None);
+        // TAO appears from nowhere
+        t.with(|st| crate::balances::deposit(st, &acct(1), types::TaoBalance::from_rao(5)))
+            .unwrap();
+        assert!(t.read(check).unwrap().starts_with("TAO"));
+        t.with(|st| crate::balances::note_minted(st, types::TaoBalance::from_rao(5)))
+            .unwrap();
+        assert_eq!(t.read(check), None);
+        // alpha out without a holder
+        t.with(|st| {
+            let mut s = st.subnet(NET)?;
+            s.pool.alpha_out = types::AlphaBalance::from_rao(1);
+            st.put_subnet(&s)
+        })
+        .unwrap();
+        assert!(t.read(check).unwrap().starts_with("alpha"));
+    }
+}

@@ -174,3 +174,59 @@ impl<'a> State<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Uids;
+    use crate::store::MemoryStore;
+    use types::Uid;
+
+    #[test]
+    fn typed_get_put_scan_and_account_reaping() {
+        let mut store = MemoryStore::new();
+        let mut st = State::new(&mut store, BlockEnv::default());
+        let (a, b) = (AccountId::new([1; 32]), AccountId::new([2; 32]));
+        st.put::<Uids>(&(NetUid(1), b), &Uid(5)).unwrap();
+        st.put::<Uids>(&(NetUid(1), a), &Uid(4)).unwrap();
+        st.put::<Uids>(&(NetUid(2), a), &Uid(9)).unwrap();
+        let on1 = st.scan::<Uids, _>(&NetUid(1)).unwrap();
+        assert_eq!(
+            on1,
+            vec![((NetUid(1), a), Uid(4)), ((NetUid(1), b), Uid(5))]
+        );
+        assert_eq!(st.get::<Uids>(&(NetUid(2), a)).unwrap(), Some(Uid(9)));
+        st.remove::<Uids>(&(NetUid(2), a)).unwrap();
+        assert_eq!(st.get::<Uids>(&(NetUid(2), a)).unwrap(), None);
+        // an empty account with nonce 0 is not stored; one with a nonce is
+        st.put_account(&a, &AccountInfo::default()).unwrap();
+        assert!(st.get::<Accounts>(&a).unwrap().is_none());
+        st.put_account(
+            &a,
+            &AccountInfo {
+                nonce: 1,
+                ..AccountInfo::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(st.account(&a).unwrap().nonce, 1);
+        assert_eq!(
+            st.subnet(NetUid(3)).unwrap_err(),
+            ChainError::SubnetNotExists(NetUid(3))
+        );
+        assert!(matches!(st.params(), Err(ChainError::Corrupt(_))));
+    }
+
+    #[test]
+    fn corrupt_values_are_reported_not_panicked() {
+        let mut store = MemoryStore::new();
+        store
+            .put(&Accounts::key(&AccountId::new([1; 32])), vec![1, 2])
+            .unwrap();
+        let st = State::new(&mut store, BlockEnv::default());
+        assert_eq!(
+            st.account(&AccountId::new([1; 32])).unwrap_err(),
+            ChainError::Corrupt("Accounts".into())
+        );
+    }
+}
