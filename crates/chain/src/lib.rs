@@ -61,7 +61,10 @@ pub use dry_run::{DryRunReport, dry_run};
 pub use error::ChainError;
 pub use events::Event;
 pub use genesis::{GenesisConfig, Preset};
-pub use runtime::{BlockOutcome, Receipt, TxOutcome, apply_block};
+pub use runtime::{
+    BlockOutcome, Receipt, TxOutcome, Validity, apply_block, apply_block_prechecked,
+    validate_transaction,
+};
 pub use state::{BlockEnv, State};
 pub use store::{ChangeSet, MemoryStore, Overlay, StateStore};
 pub use transaction::{ChainId, SPEC_VERSION, Transaction};

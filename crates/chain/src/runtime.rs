@@ -119,6 +119,57 @@ fn invalid_receipt(tx: &Transaction, error: ChainError) -> Receipt {
     }
 }
 
+/// What the node's transaction pool needs to know about a transaction it may accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validity {
+    /// The fee (without tip).
+    pub fee: TaoBalance,
+    /// The signer's next nonce now; the transaction's nonce is this or later.
+    pub account_nonce: u64,
+    /// Whether it can be included now (its nonce is the account's next); otherwise it waits
+    /// for the earlier nonces.
+    pub ready: bool,
+    /// Priority for ordering: the tip, then lower nonces first.
+    pub priority: u64,
+}
+
+/// Checks a transaction at the door of the pool: signature, nonce not already used, and the
+/// fee payable from the current state (for a future nonce: from the current balance). Does not
+/// run the call.
+pub fn validate_transaction(
+    store: &dyn StateStore,
+    chain: &ChainId,
+    env: &BlockEnv,
+    tx: &Transaction,
+) -> Result<Validity, ChainError> {
+    if !tx.verify(chain) {
+        return Err(ChainError::BadSignature);
+    }
+    let fee = transaction_fee(tx);
+    let mut ov = Overlay::new(store);
+    let st = State::new(&mut ov, env.clone());
+    let acc = st.account(&tx.signer)?;
+    if tx.nonce < acc.nonce {
+        return Err(ChainError::StaleNonce {
+            expected: acc.nonce,
+            got: tx.nonce,
+        });
+    }
+    if let Some(swap) = crate::swap_keys::scheduled_swap(&st, &tx.signer)? {
+        return Err(ChainError::ColdkeySwapScheduled(swap.execute_at));
+    }
+    let total = fee.checked_add(tx.tip).ok_or_else(|| overflow("fee"))?;
+    if acc.free < total && fees::alpha_fee_source(&tx.call).is_none() {
+        return Err(ChainError::CannotPayFee { fee: total.rao() });
+    }
+    Ok(Validity {
+        fee,
+        account_nonce: acc.nonce,
+        ready: tx.nonce == acc.nonce,
+        priority: tx.tip.rao(),
+    })
+}
+
 /// The fee a transaction pays (without tip).
 pub fn transaction_fee(tx: &Transaction) -> TaoBalance {
     fees::fee(&tx.call, tx.encoded_size())
@@ -619,6 +670,37 @@ mod tests {
             TxOutcome::Invalid(ChainError::CannotPayFee { .. })
         ));
         t.assert_conservation();
+    }
+
+    #[test]
+    fn pool_validation() {
+        let (store, id, alice, env) = setup();
+        let call = Call::TransferKeepAlive {
+            dest: acct(9),
+            value: TaoBalance::from_rao(RAO_PER_TAO),
+        };
+        let now = Transaction::sign(&alice, 0, TaoBalance::from_rao(5), call.clone(), &id);
+        let v = validate_transaction(&store, &id, &env, &now).unwrap();
+        assert!(v.ready);
+        assert_eq!((v.account_nonce, v.priority), (0, 5));
+        let later = Transaction::sign(&alice, 3, TaoBalance::ZERO, call.clone(), &id);
+        assert!(
+            !validate_transaction(&store, &id, &env, &later)
+                .unwrap()
+                .ready
+        );
+        let mut forged = now.clone();
+        forged.tip = TaoBalance::ZERO;
+        assert_eq!(
+            validate_transaction(&store, &id, &env, &forged),
+            Err(ChainError::BadSignature)
+        );
+        let poor = keys::Keypair::from_seed(&[42; 32]).unwrap();
+        let broke = Transaction::sign(&poor, 0, TaoBalance::ZERO, call, &id);
+        assert!(matches!(
+            validate_transaction(&store, &id, &env, &broke),
+            Err(ChainError::CannotPayFee { .. })
+        ));
     }
 
     #[test]

@@ -83,6 +83,13 @@ impl Transaction {
         keys::verify_exact(self.signer.as_bytes(), &payload, &self.signature)
     }
 
+    /// Decodes a transaction from exactly `bytes` (no trailing bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, crate::error::ChainError> {
+        use parity_scale_codec::DecodeAll;
+        Self::decode_all(&mut &bytes[..])
+            .map_err(|_| crate::error::ChainError::UndecodableTransaction)
+    }
+
     /// Blake2-256 of the encoded transaction.
     pub fn hash(&self) -> [u8; 32] {
         blake2_256(&self.encode())
@@ -127,8 +134,11 @@ mod tests {
         t3.signer = bob.account_id();
         assert!(!t3.verify(&chain()));
         // round trip
-        let bytes = tx.encode();
-        assert_eq!(Transaction::decode(&mut &bytes[..]).unwrap(), tx);
+        let mut bytes = tx.encode();
+        assert_eq!(Transaction::from_bytes(&bytes).unwrap(), tx);
+        bytes.push(0);
+        assert!(Transaction::from_bytes(&bytes).is_err());
+        assert!(Transaction::from_bytes(&[1, 2, 3]).is_err());
     }
 
     #[test]
