@@ -8,7 +8,7 @@ use types::{AccountId, AlphaBalance, NetUid, TaoBalance};
 
 use crate::hyperparams::HyperparamValue;
 use crate::params::GlobalParam;
-use crate::schema::SubnetIdentity;
+use crate::schema::{ChainIdentity, SubnetIdentity};
 
 /// A call. "coldkey" calls are signed by the coldkey, "hotkey" calls by the hotkey.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
@@ -294,6 +294,36 @@ pub enum Call {
         /// New coldkey.
         new_coldkey: AccountId,
     },
+
+    // ---- appended after the first release of this enum ----
+    /// Run the subnet's epoch after the admin freeze window (owner; not with commit-reveal).
+    TriggerEpoch {
+        /// The subnet.
+        netuid: NetUid,
+    },
+    /// Destroy some of your alpha stake, lowering the subnet's alpha issuance.
+    RecycleAlpha {
+        /// The hotkey.
+        hotkey: AccountId,
+        /// Alpha to recycle.
+        amount: AlphaBalance,
+        /// The subnet.
+        netuid: NetUid,
+    },
+    /// Destroy some of your alpha stake, keeping the subnet's alpha issuance.
+    BurnAlpha {
+        /// The hotkey.
+        hotkey: AccountId,
+        /// Alpha to burn.
+        amount: AlphaBalance,
+        /// The subnet.
+        netuid: NetUid,
+    },
+    /// Set the signing coldkey's public identity.
+    SetIdentity {
+        /// The identity.
+        identity: ChainIdentity,
+    },
 }
 
 impl Call {
@@ -331,6 +361,10 @@ impl Call {
             Call::DecreaseTake { .. } => "decrease_take",
             Call::SwapHotkey { .. } => "swap_hotkey",
             Call::ScheduleSwapColdkey { .. } => "schedule_swap_coldkey",
+            Call::TriggerEpoch { .. } => "trigger_epoch",
+            Call::RecycleAlpha { .. } => "recycle_alpha",
+            Call::BurnAlpha { .. } => "burn_alpha",
+            Call::SetIdentity { .. } => "set_identity",
         }
     }
 }

@@ -248,7 +248,7 @@ pub fn on_initialize(st: &mut State<'_>) -> Result<()> {
             s.last_block_emission = BlockEmission::default();
             continue;
         }
-        let issuance_alpha = s.pool.alpha_in.rao().saturating_add(s.pool.alpha_out.rao());
+        let issuance_alpha = s.pool.alpha_issuance();
         let alpha_emission = halving_emission(issuance_alpha);
         let rp = root_proportion(root_tao, params.tao_weight, issuance_alpha);
         let price = pool::spot_price(s.mechanism, &s.pool);

@@ -320,7 +320,14 @@ fn pay(
         .pool
         .alpha_out
         .saturating_sub(AlphaBalance::from_rao(t.burned));
-    // (Burn and recycle differ only in issuance counters, which alpha does not keep apart.)
+    // Owner-hotkey incentive is burned (issuance kept) or recycled, as the owner chose;
+    // rounding dust is recycled.
+    if subnet.hp.recycle_or_burn == crate::hyperparams::RecycleOrBurn::Burn {
+        fresh.pool.alpha_burned = fresh
+            .pool
+            .alpha_burned
+            .saturating_add(AlphaBalance::from_rao(withheld));
+    }
     st.put_subnet(&fresh)?;
     *subnet = fresh;
     Ok(t)

@@ -222,6 +222,31 @@ pub enum Event {
         /// New coldkey.
         new: AccountId,
     },
+    /// An owner triggered an epoch.
+    EpochTriggered {
+        /// The subnet.
+        netuid: NetUid,
+        /// The block it runs at.
+        at: BlockNumber,
+    },
+    /// Alpha stake destroyed (recycled lowers the subnet's issuance, burned does not).
+    AlphaDestroyed {
+        /// The coldkey.
+        coldkey: AccountId,
+        /// The hotkey.
+        hotkey: AccountId,
+        /// The subnet.
+        netuid: NetUid,
+        /// Amount.
+        amount: AlphaBalance,
+        /// Recycled (true) or burned (false).
+        recycled: bool,
+    },
+    /// A coldkey set its identity.
+    IdentitySet {
+        /// The coldkey.
+        coldkey: AccountId,
+    },
     /// A subnet's epoch ran and paid out.
     EpochRun {
         /// The subnet.

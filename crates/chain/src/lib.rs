@@ -13,7 +13,7 @@
 //! - domain modules, one each: [`balances`], [`subnets`], [`hyperparams`], [`params`],
 //!   [`registration`], [`serving`], [`weights`], [`pool`], [`hotkeys`], [`shares`],
 //!   [`staking`], [`delegation`],
-//!   [`swap_keys`], [`coinbase`], [`epoch`];
+//!   [`swap_keys`], [`identity`], [`coinbase`], [`epoch`];
 //! - [`call`], [`transaction`] (signing payload, verification), [`fees`], [`events`],
 //!   [`error`] (one enum, each error with a hint);
 //! - [`runtime::apply_block`] (hooks, then transactions; returns the change set and receipts),
@@ -35,6 +35,7 @@ pub mod fees;
 pub mod genesis;
 pub mod hotkeys;
 pub mod hyperparams;
+pub mod identity;
 pub mod invariants;
 pub mod params;
 pub mod pool;

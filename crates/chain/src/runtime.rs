@@ -503,6 +503,18 @@ pub fn dispatch(st: &mut State<'_>, signer: &AccountId, call: &Call) -> Result<(
         Call::ScheduleSwapColdkey { new_coldkey } => {
             swap_keys::schedule_swap_coldkey(st, signer, &new_coldkey)
         }
+        Call::TriggerEpoch { netuid } => subnets::trigger_epoch(st, signer, netuid),
+        Call::RecycleAlpha {
+            hotkey,
+            amount,
+            netuid,
+        } => staking::destroy_alpha(st, signer, &hotkey, netuid, amount, true),
+        Call::BurnAlpha {
+            hotkey,
+            amount,
+            netuid,
+        } => staking::destroy_alpha(st, signer, &hotkey, netuid, amount, false),
+        Call::SetIdentity { identity } => crate::identity::set_identity(st, signer, identity),
     }
 }
 

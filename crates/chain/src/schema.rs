@@ -57,10 +57,23 @@ pub struct Pool {
     pub alpha_out: AlphaBalance,
     /// Alpha bought by the protocol's chain buys (part of `alpha_out`).
     pub protocol_alpha: AlphaBalance,
+    /// Alpha burned: destroyed without lowering the subnet's alpha issuance (which drives its
+    /// halvings), unlike recycled alpha.
+    pub alpha_burned: AlphaBalance,
     /// All-time TAO volume.
     pub volume: u128,
     /// Swap fee, u16-normalised (33 ≈ 0.05%).
     pub fee_rate: u16,
+}
+
+impl Pool {
+    /// The subnet's alpha issuance: reserve + outstanding + burned (drives its halvings).
+    pub fn alpha_issuance(&self) -> u64 {
+        self.alpha_in
+            .rao()
+            .saturating_add(self.alpha_out.rao())
+            .saturating_add(self.alpha_burned.rao())
+    }
 }
 
 /// Alpha accumulated since the last epoch, waiting to be paid out.
@@ -273,6 +286,25 @@ pub struct ScheduledColdkeySwap {
     pub execute_at: BlockNumber,
 }
 
+/// A coldkey's public identity (set_identity).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct ChainIdentity {
+    /// Display name.
+    pub name: Vec<u8>,
+    /// Web site.
+    pub url: Vec<u8>,
+    /// Source repository.
+    pub github_repo: Vec<u8>,
+    /// Image URL.
+    pub image: Vec<u8>,
+    /// Discord handle.
+    pub discord: Vec<u8>,
+    /// Description.
+    pub description: Vec<u8>,
+    /// Anything else.
+    pub additional: Vec<u8>,
+}
+
 /// A coldkey's links: hotkeys it owns, hotkeys it stakes to, swap bookkeeping.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
 pub struct ColdkeyInfo {
@@ -284,6 +316,8 @@ pub struct ColdkeyInfo {
     pub last_hotkey_swap: Option<BlockNumber>,
     /// A scheduled coldkey swap.
     pub scheduled_swap: Option<ScheduledColdkeySwap>,
+    /// Public identity.
+    pub identity: Option<ChainIdentity>,
 }
 
 /// The share pool of one hotkey on one subnet: stakers own shares of `alpha`.

@@ -103,6 +103,39 @@ pub fn sell_stake_for_fee(
     Ok(None)
 }
 
+/// recycle_alpha / burn_alpha: destroys some of the signer's alpha stake. Recycling lowers
+/// the subnet's alpha issuance; burning keeps it (so halvings are not delayed).
+pub fn destroy_alpha(
+    st: &mut State<'_>,
+    coldkey: &AccountId,
+    hotkey_id: &AccountId,
+    netuid: NetUid,
+    amount: AlphaBalance,
+    recycle: bool,
+) -> Result<()> {
+    if netuid.is_root() {
+        return Err(ChainError::NotAllowedOnRoot);
+    }
+    let mut subnet = st.subnet(netuid)?;
+    if amount.is_zero() {
+        return Err(ChainError::AmountTooLow(1));
+    }
+    debit(st, hotkey_id, netuid, coldkey, amount)?;
+    subnet.pool.alpha_out = subnet.pool.alpha_out.saturating_sub(amount);
+    if !recycle {
+        subnet.pool.alpha_burned = subnet.pool.alpha_burned.saturating_add(amount);
+    }
+    st.put_subnet(&subnet)?;
+    st.emit(Event::AlphaDestroyed {
+        coldkey: *coldkey,
+        hotkey: *hotkey_id,
+        netuid,
+        amount,
+        recycled: recycle,
+    });
+    Ok(())
+}
+
 /// A limit: (limit price in rao per α, allow partial fill).
 pub type Limit = Option<(u64, bool)>;
 
@@ -598,6 +631,31 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(e, ChainError::SameNetuid);
+        t.assert_conservation();
+    }
+
+    #[test]
+    fn recycle_lowers_issuance_and_burn_keeps_it() {
+        let mut t = TestChain::with_subnet(1000 * T, 1000 * T);
+        let (ck, hk) = (acct(1), acct(2));
+        t.fund(&ck, 100 * T);
+        t.with(|st| {
+            ensure_hotkey(st, &ck, &hk)?;
+            add_stake(st, &ck, &hk, NET, TaoBalance::from_rao(10 * T), None).map(|_| ())
+        })
+        .unwrap();
+        let issuance = |t: &TestChain| t.read(|st| Ok(st.subnet(NET)?.pool.alpha_issuance()));
+        let i0 = issuance(&t);
+        t.with(|st| destroy_alpha(st, &ck, &hk, NET, AlphaBalance::from_rao(T), true))
+            .unwrap();
+        assert_eq!(issuance(&t), i0 - T);
+        t.with(|st| destroy_alpha(st, &ck, &hk, NET, AlphaBalance::from_rao(T), false))
+            .unwrap();
+        assert_eq!(issuance(&t), i0 - T);
+        let e = t
+            .with(|st| destroy_alpha(st, &ck, &hk, NetUid::ROOT, AlphaBalance::from_rao(1), true))
+            .unwrap_err();
+        assert_eq!(e, ChainError::NotAllowedOnRoot);
         t.assert_conservation();
     }
 

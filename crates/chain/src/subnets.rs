@@ -279,6 +279,25 @@ pub fn start_call(st: &mut State<'_>, signer: &AccountId, netuid: NetUid) -> Res
     Ok(())
 }
 
+/// trigger_epoch: the owner asks for an epoch after the admin freeze window (at least the next
+/// block). Not allowed with commit-reveal on, whose reveals follow the regular schedule.
+pub fn trigger_epoch(st: &mut State<'_>, signer: &AccountId, netuid: NetUid) -> Result<()> {
+    if netuid.is_root() {
+        return Err(ChainError::NotAllowedOnRoot);
+    }
+    let mut s = st.subnet(netuid)?;
+    ensure_owner_or_sudo(st, signer, &s)?;
+    if s.hp.commit_reveal_enabled {
+        return Err(ChainError::CommitRevealEnabled(netuid));
+    }
+    let window = u64::from(st.params()?.admin_freeze_window).max(1);
+    let at = st.block().saturating_add(window);
+    s.pending_epoch_at = at;
+    st.put_subnet(&s)?;
+    st.emit(Event::EpochTriggered { netuid, at });
+    Ok(())
+}
+
 /// Fails unless `signer` owns the subnet or is sudo.
 pub fn ensure_owner_or_sudo(st: &State<'_>, signer: &AccountId, s: &Subnet) -> Result<()> {
     if s.owner == *signer || st.params()?.sudo.as_ref() == Some(signer) {
@@ -540,6 +559,27 @@ mod tests {
         assert!(!t.read(|st| st.subnet_exists(NET)));
         assert_eq!(t.read(|st| shares::stake_of(st, &hk, NET, &a)).rao(), 0);
         t.assert_conservation();
+    }
+
+    #[test]
+    fn trigger_epoch_runs_after_the_freeze_window() {
+        let mut t = TestChain::with_subnet(100 * T, 100 * T);
+        let owner = t.read(|st| Ok(st.subnet(NET)?.owner));
+        let e = t.with(|st| trigger_epoch(st, &owner, NET)).unwrap_err();
+        assert_eq!(e, ChainError::CommitRevealEnabled(NET));
+        t.set_hparam(
+            NET,
+            crate::hyperparams::HyperparamValue::CommitRevealEnabled(false),
+        );
+        t.set_block(5);
+        t.with(|st| trigger_epoch(st, &owner, NET)).unwrap();
+        assert_eq!(t.read(|st| Ok(st.subnet(NET)?.pending_epoch_at)), 15);
+        t.run_blocks(10); // blocks 6..=15
+        let s = t.read(|st| st.subnet(NET));
+        assert_eq!(
+            (s.epoch_index, s.last_epoch_block, s.pending_epoch_at),
+            (1, 15, 0)
+        );
     }
 
     #[test]

@@ -244,6 +244,22 @@ fn call() -> impl Strategy<Value = Call> {
             value: HyperparamValue::CommitRevealEnabled(v)
         }),
         netuid().prop_map(|netuid| Call::DissolveNetwork { netuid }),
+        netuid().prop_map(|netuid| Call::TriggerEpoch { netuid }),
+        (acc(), amount(), netuid(), any::<bool>()).prop_map(|(hotkey, a, netuid, recycle)| {
+            if recycle {
+                Call::RecycleAlpha {
+                    hotkey,
+                    amount: AlphaBalance::from_rao(a),
+                    netuid,
+                }
+            } else {
+                Call::BurnAlpha {
+                    hotkey,
+                    amount: AlphaBalance::from_rao(a),
+                    netuid,
+                }
+            }
+        }),
     ]
 }
 
