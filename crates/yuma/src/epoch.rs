@@ -109,6 +109,18 @@ impl EpochState {
             validator_permits: vec![false; usize::from(n)],
         }
     }
+
+    /// A uid was re-registered (`replace_neuron`): it starts with no bonds and no permit.
+    /// Other validators' bonds to it are dropped by the epoch's last-tempo mask, because its
+    /// `block_at_registration` is recent. Out-of-range uids are ignored.
+    pub fn replace_uid(&mut self, uid: u16) {
+        if let Some(row) = self.bonds.get_mut(usize::from(uid)) {
+            row.clear();
+        }
+        if let Some(p) = self.validator_permits.get_mut(usize::from(uid)) {
+            *p = false;
+        }
+    }
 }
 
 /// The exact fixed-point values behind the stored u16 vectors.

@@ -96,12 +96,7 @@ impl Scenario {
         let mut reports = Vec::with_capacity(self.epochs.len());
         for (e, ep) in self.epochs.iter().enumerate() {
             for uid in &ep.replaced_uids {
-                if let Some(row) = state.bonds.get_mut(usize::from(*uid)) {
-                    row.clear();
-                }
-                if let Some(p) = state.validator_permits.get_mut(usize::from(*uid)) {
-                    *p = false;
-                }
+                state.replace_uid(*uid);
             }
             let (out, trace) = epoch_traced(&self.params, &ep.input, &state)
                 .map_err(|err| in_context(err, &format!("epochs[{e}].input.")))?;
