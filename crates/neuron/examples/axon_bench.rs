@@ -1,17 +1,21 @@
 //! Axon benchmark: our axon vs a Python bittensor 10.5.0 Axon, same load generator, same run.
 //!
 //! ```text
-//! cargo run --release -p rustensor-neuron --example axon_bench -- [--duration SECS] [--python PATH | --venv DIR | --no-python]
+//! cargo run --release -p rustensor-neuron --example axon_bench -- \
+//!     [--duration SECS] [--python PATH | --venv DIR | --no-python]
 //! ```
-//! Without `--python`, a venv with `bittensor==10.5.0` is made (or reused) in `--venv DIR`
-//! (default: `$TMPDIR/rustensor-bench-venv`).
+//! Both axons run in their own process (ours: this binary with `--serve PORT`), so the
+//! server CPU per request is measured apart from the load generator. Without `--python`, a
+//! venv with `bittensor==10.5.0` is made (or reused) in `--venv DIR` (default:
+//! `$TMPDIR/rustensor-bench-venv`).
 #![allow(clippy::print_stdout)]
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use neuron::bench::{
-    BenchConfig, bench_target, ensure_bittensor_venv, run_axon_bench, spawn_python_axon,
+    BenchConfig, ensure_bittensor_venv, run_child_axon_bench, run_python_axon_bench,
+    serve_bench_axon,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut python: Option<PathBuf> = None;
     let mut venv = std::env::temp_dir().join("rustensor-bench-venv");
     let mut with_python = true;
+    let mut serve: Option<u16> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -29,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--python" => python = Some(args.next().ok_or("--python PATH")?.into()),
             "--venv" => venv = args.next().ok_or("--venv DIR")?.into(),
             "--no-python" => with_python = false,
+            "--serve" => serve = Some(args.next().ok_or("--serve PORT")?.parse()?),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -36,7 +42,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let ours = rt.block_on(run_axon_bench(&cfg))?;
+    if let Some(port) = serve {
+        rt.block_on(serve_bench_axon(port))?;
+        return Ok(());
+    }
+    let exe = std::env::current_exe()?;
+    let ours = rt.block_on(run_child_axon_bench(&cfg, &exe, &["--serve"]))?;
     println!("{ours}");
     if !with_python {
         return Ok(());
@@ -45,18 +56,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(p) => p,
         None => ensure_bittensor_venv(&venv)?,
     };
-    let axon = spawn_python_axon(&py, &std::env::temp_dir())?;
-    let theirs = rt.block_on(bench_target(
-        &axon.info,
-        "python bittensor 10.5.0 axon",
-        &cfg,
-    ))?;
-    drop(axon);
+    let theirs = rt.block_on(run_python_axon_bench(&cfg, &py))?;
     println!("{theirs}");
-    println!("ratio (ours / python)");
+    println!("ours / python");
     for (a, b) in ours.points.iter().zip(&theirs.points) {
+        let cpu = match (a.server_cpu_us_per_req, b.server_cpu_us_per_req) {
+            (Some(x), Some(y)) => format!("   server CPU/req x{:.0} less", y / x.max(1e-9)),
+            _ => String::new(),
+        };
         println!(
-            "  c={:<3} req/s x{:.1}   p99 {:.2} ms vs {:.2} ms",
+            "  c={:<3} req/s x{:.1}   p99 {:.2} ms vs {:.2} ms{cpu}",
             a.concurrency,
             a.rps / b.rps.max(1e-9),
             a.p99_ms,

@@ -96,6 +96,9 @@ pub struct BenchPoint {
     pub p50_ms: f64,
     /// 99th percentile latency, ms.
     pub p99_ms: f64,
+    /// Server CPU time (user + system) per successful request, µs, when the server runs in
+    /// its own process (so the load generator's CPU is not counted).
+    pub server_cpu_us_per_req: Option<f64>,
 }
 
 /// Results for one axon.
@@ -112,14 +115,18 @@ impl fmt::Display for BenchReport {
         writeln!(f, "{}", self.target)?;
         writeln!(
             f,
-            "  {:>11} {:>10} {:>9} {:>9} {:>8}",
-            "concurrency", "req/s", "p50 ms", "p99 ms", "errors"
+            "  {:>11} {:>10} {:>9} {:>9} {:>8} {:>16}",
+            "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "server CPU us/req"
         )?;
         for p in &self.points {
+            let cpu = p
+                .server_cpu_us_per_req
+                .map(|c| format!("{c:.0}"))
+                .unwrap_or_else(|| "-".into());
             writeln!(
                 f,
-                "  {:>11} {:>10.1} {:>9.2} {:>9.2} {:>8}",
-                p.concurrency, p.rps, p.p50_ms, p.p99_ms, p.errors
+                "  {:>11} {:>10.1} {:>9.2} {:>9.2} {:>8} {:>16}",
+                p.concurrency, p.rps, p.p50_ms, p.p99_ms, p.errors, cpu
             )?;
         }
         Ok(())
@@ -138,11 +145,25 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Load `target` with [`Echo`] at each concurrency of `cfg`.
+/// CPU seconds (user + system) a process has used so far, from `/proc/{pid}/stat` (Linux).
+pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    // USER_HZ is 100 on every Linux ABI rustensor targets.
+    Some((utime + stime) / 100.0)
+}
+
+/// Load `target` with [`Echo`] at each concurrency of `cfg`. With `server_pid`, also
+/// report the server process's CPU time per request.
 pub async fn bench_target(
     target: &AxonInfo,
     label: &str,
     cfg: &BenchConfig,
+    server_pid: Option<u32>,
 ) -> Result<BenchReport, Error> {
     let key = keys::Keypair::from_uri(&cfg.caller_uri).map_err(|e| Error::Other(e.to_string()))?;
     let mut points = Vec::new();
@@ -155,6 +176,7 @@ pub async fn bench_target(
             let target = target.clone();
             let timeout = cfg.timeout;
             async move {
+                let cpu0 = server_pid.and_then(process_cpu_seconds);
                 let start = Instant::now();
                 let end = start + span;
                 let workers = dendrites.into_iter().enumerate().map(|(w, d)| {
@@ -190,6 +212,10 @@ pub async fn bench_target(
                     errors = errors.saturating_add(e);
                 }
                 let secs = start.elapsed().as_secs_f64();
+                let cpu = match (cpu0, server_pid.and_then(process_cpu_seconds)) {
+                    (Some(a), Some(b)) => Some(b - a),
+                    _ => None,
+                };
                 if !measure {
                     return None;
                 }
@@ -205,6 +231,8 @@ pub async fn bench_target(
                     rps,
                     p50_ms: percentile(&all, 0.50),
                     p99_ms: percentile(&all, 0.99),
+                    server_cpu_us_per_req: cpu
+                        .map(|c| c * 1e6 / f64::from(u32::try_from(ok).unwrap_or(u32::MAX).max(1))),
                 })
             }
         };
@@ -228,8 +256,9 @@ pub async fn run_axon_bench(cfg: &BenchConfig) -> Result<BenchReport, Error> {
         .await?;
     let report = bench_target(
         &axon.info(),
-        "rustensor axon (signed requests and responses)",
+        "rustensor axon, in process with the load generator",
         cfg,
+        None,
     )
     .await;
     axon.shutdown().await;
@@ -243,7 +272,52 @@ pub async fn run_python_axon_bench(cfg: &BenchConfig, python: &Path) -> Result<B
     let axon = tokio::task::spawn_blocking(move || spawn_python_axon(&py, &dir))
         .await
         .map_err(|e| Error::Other(e.to_string()))??;
-    let report = bench_target(&axon.info, "python bittensor 10.5.0 axon", cfg).await;
+    let report = bench_target(
+        &axon.info,
+        "python bittensor 10.5.0 axon (own process)",
+        cfg,
+        Some(axon.pid()),
+    )
+    .await;
+    drop(axon);
+    report
+}
+
+/// Serve the benchmark axon (//Bob, [`Echo`]) on `127.0.0.1:port` and print `READY`, for
+/// a child process started by [`run_child_axon_bench`]. Returns when stdin closes.
+pub async fn serve_bench_axon(port: u16) -> Result<(), Error> {
+    let bob = keys::Keypair::from_uri("//Bob").map_err(|e| Error::Other(e.to_string()))?;
+    let axon = Axon::new(bob, AxonConfig::loopback(port))
+        .attach(echo_forward)
+        .serve()
+        .await?;
+    println!("READY");
+    let _ =
+        tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink()))
+            .await;
+    axon.shutdown().await;
+    Ok(())
+}
+
+/// Start `exe args... PORT` (a program that calls [`serve_bench_axon`]) and benchmark our
+/// axon in its own process, like the Python one, so server CPU per request is comparable.
+pub async fn run_child_axon_bench(
+    cfg: &BenchConfig,
+    exe: &Path,
+    args: &[&str],
+) -> Result<BenchReport, Error> {
+    let mut cmd = Command::new(exe);
+    cmd.args(args);
+    let axon = tokio::task::spawn_blocking(move || spawn_ready(cmd))
+        .await
+        .map_err(|e| Error::Other(e.to_string()))??;
+    let report = bench_target(
+        &axon.info,
+        "rustensor axon (own process)",
+        cfg,
+        Some(axon.pid()),
+    )
+    .await;
     drop(axon);
     report
 }
@@ -283,15 +357,22 @@ sys.stdin.read()
 axon.stop()
 "#;
 
-/// A running Python axon; killed (by its own pid) when dropped.
+/// An axon running in a child process (serving //Bob's [`Echo`]); killed when dropped.
 #[derive(Debug)]
-pub struct PythonAxon {
+pub struct ChildAxon {
     child: Child,
     /// Where to call it.
     pub info: AxonInfo,
 }
 
-impl Drop for PythonAxon {
+impl ChildAxon {
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ChildAxon {
     fn drop(&mut self) {
         drop(self.child.stdin.take());
         let _ = self.child.kill();
@@ -301,36 +382,41 @@ impl Drop for PythonAxon {
 
 /// Start [`PYTHON_ECHO_AXON`] with `python` (a venv with bittensor 10.5.0), writing the
 /// script into `workdir`.
-pub fn spawn_python_axon(python: &Path, workdir: &Path) -> Result<PythonAxon, Error> {
-    use std::io::BufRead as _;
+pub fn spawn_python_axon(python: &Path, workdir: &Path) -> Result<ChildAxon, Error> {
     let script = workdir.join("neuron_bench_python_axon.py");
     std::fs::write(&script, PYTHON_ECHO_AXON)
         .map_err(|e| Error::Other(format!("write {}: {e}", script.display())))?;
+    let mut cmd = Command::new(python);
+    cmd.arg(&script);
+    spawn_ready(cmd)
+}
+
+/// Run `cmd PORT` with a free loopback port, wait for `READY` on its stdout and for the port
+/// to accept connections.
+fn spawn_ready(mut cmd: Command) -> Result<ChildAxon, Error> {
+    use std::io::BufRead as _;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| Error::Other(format!("no free port: {e}")))?
         .port();
-    let mut child = Command::new(python)
-        .arg(&script)
+    let mut child = cmd
         .arg(port.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| Error::Other(format!("cannot start {}: {e}", python.display())))?;
+        .map_err(|e| Error::Other(format!("cannot start {cmd:?}: {e}")))?;
     let mut line = String::new();
     if let Some(out) = child.stdout.take() {
         let _ = std::io::BufReader::new(out).read_line(&mut line);
     }
     let bob = keys::Keypair::from_uri("//Bob").map_err(|e| Error::Other(e.to_string()))?;
-    let axon = PythonAxon {
+    let axon = ChildAxon {
         child,
         info: AxonInfo::new("127.0.0.1", port, bob.account_id()),
     };
     if line.trim() != "READY" {
-        return Err(Error::Other(
-            "the Python axon did not start (is bittensor 10.5.0 installed?)".into(),
-        ));
+        return Err(Error::Other(format!("{cmd:?} did not print READY")));
     }
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -338,9 +424,7 @@ pub fn spawn_python_axon(python: &Path, workdir: &Path) -> Result<PythonAxon, Er
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(Error::Other(format!(
-        "the Python axon is not listening on {port}"
-    )))
+    Err(Error::Other(format!("{cmd:?} is not listening on {port}")))
 }
 
 /// The Python of a venv in `dir` with `bittensor==10.5.0`, created with pip if missing.

@@ -447,12 +447,12 @@ fn check_response_signature(
         our_nonce,
         body,
     );
-    if keys::verify(&axon.hotkey.0, ours.as_bytes(), &sig) {
+    if signing::verify_sr25519(&axon.hotkey.0, ours.as_bytes(), &sig) {
         return ResponseAuth::Verified;
     }
     let axon_uuid = server.axon.uuid.as_deref().unwrap_or_default();
     let python = signing::python_axon_message(axon_nonce, our_hotkey, &axon_hotkey, axon_uuid);
-    if keys::verify(&axon.hotkey.0, python.as_bytes(), &sig) {
+    if signing::verify_sr25519(&axon.hotkey.0, python.as_bytes(), &sig) {
         return ResponseAuth::HeadersOnly;
     }
     ResponseAuth::Invalid

@@ -1,6 +1,9 @@
 //! Signed messages: the Synapse request signature, our axon response signature, and
 //! Epistula v2 (an alternative request signature over the exact body bytes).
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use keys::Keypair;
 use sha2::{Digest as _, Sha256};
 
@@ -54,6 +57,45 @@ pub fn sig_hex(sig: &[u8; 64]) -> String {
     format!("0x{}", hex::encode(sig))
 }
 
+/// Decompressed public keys by their bytes: decompressing the curve point is a large share of
+/// a verification, and the same few hotkeys sign most requests. Only valid keys are stored;
+/// the map is cleared when it reaches this size, which bounds memory.
+const KEY_CACHE_MAX: usize = 65_536;
+
+fn public_key(bytes: &[u8; 32]) -> Option<schnorrkel::PublicKey> {
+    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], schnorrkel::PublicKey>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(pk) = map.get(bytes) {
+        return Some(*pk);
+    }
+    let pk = schnorrkel::PublicKey::from_bytes(bytes).ok()?;
+    if map.len() >= KEY_CACHE_MAX {
+        map.clear();
+    }
+    map.insert(*bytes, pk);
+    Some(pk)
+}
+
+/// [`keys::verify`] (plain message, then the `<Bytes>` wrapping) with the public key cache.
+pub fn verify_sr25519(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    let (Some(pk), Ok(sig)) = (
+        public_key(public),
+        schnorrkel::Signature::from_bytes(signature),
+    ) else {
+        return false;
+    };
+    let ctx = schnorrkel::signing_context(keys::SIGNING_CONTEXT);
+    if pk.verify(ctx.bytes(message), &sig).is_ok() {
+        return true;
+    }
+    let mut wrapped = Vec::with_capacity(message.len().saturating_add(15));
+    wrapped.extend_from_slice(b"<Bytes>");
+    wrapped.extend_from_slice(message);
+    wrapped.extend_from_slice(b"</Bytes>");
+    pk.verify(ctx.bytes(&wrapped), &sig).is_ok()
+}
+
 /// Verify a request signature header against `message` for `hotkey` (SS58).
 pub fn verify_request(
     hotkey: &types::AccountId,
@@ -61,7 +103,7 @@ pub fn verify_request(
     signature: &str,
 ) -> Result<(), VerifyError> {
     let ok = keys::parse_signature(signature)
-        .map(|sig| keys::verify(&hotkey.0, message.as_bytes(), &sig))
+        .map(|sig| verify_sr25519(&hotkey.0, message.as_bytes(), &sig))
         .unwrap_or(false);
     if ok {
         Ok(())
@@ -223,6 +265,20 @@ mod tests {
             Err(VerifyError::SignatureMismatch { .. })
         ));
         assert!(verify_request(&alice, &msg, "0xzz").is_err());
+        // The cached path agrees with keys::verify, including the <Bytes> wrapping.
+        let k = Keypair::from_uri("//Alice").unwrap();
+        let wrapped = k.sign(b"<Bytes>hi</Bytes>");
+        assert!(verify_sr25519(&k.public_key(), b"hi", &wrapped));
+        assert!(verify_sr25519(&k.public_key(), b"hi", &k.sign(b"hi")));
+        assert!(!verify_sr25519(&k.public_key(), b"ho", &k.sign(b"hi")));
+        assert!(!verify_sr25519(&[0xff; 32], b"hi", &k.sign(b"hi")));
+        // The cached path agrees with keys::verify, including the <Bytes> wrapping.
+        let k = Keypair::from_uri("//Alice").unwrap();
+        let wrapped = k.sign(b"<Bytes>hi</Bytes>");
+        assert!(verify_sr25519(&k.public_key(), b"hi", &wrapped));
+        assert!(verify_sr25519(&k.public_key(), b"hi", &k.sign(b"hi")));
+        assert!(!verify_sr25519(&k.public_key(), b"ho", &k.sign(b"hi")));
+        assert!(!verify_sr25519(&[0xff; 32], b"hi", &k.sign(b"hi")));
     }
 
     #[test]
