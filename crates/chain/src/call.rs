@@ -324,6 +324,24 @@ pub enum Call {
         /// The identity.
         identity: ChainIdentity,
     },
+    /// Lend proportions of a parent hotkey's stake weight to child hotkeys (coldkey).
+    SetChildren {
+        /// Parent hotkey.
+        hotkey: AccountId,
+        /// The subnet.
+        netuid: NetUid,
+        /// (proportion u64-normalised, child); empty revokes.
+        children: Vec<(u64, AccountId)>,
+    },
+    /// Set a hotkey's childkey take on a subnet (coldkey).
+    SetChildkeyTake {
+        /// The hotkey.
+        hotkey: AccountId,
+        /// The subnet.
+        netuid: NetUid,
+        /// Take (u16-normalised, ≤ 18%).
+        take: u16,
+    },
 }
 
 impl Call {
@@ -365,6 +383,8 @@ impl Call {
             Call::RecycleAlpha { .. } => "recycle_alpha",
             Call::BurnAlpha { .. } => "burn_alpha",
             Call::SetIdentity { .. } => "set_identity",
+            Call::SetChildren { .. } => "set_children",
+            Call::SetChildkeyTake { .. } => "set_childkey_take",
         }
     }
 }

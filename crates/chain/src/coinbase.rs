@@ -355,6 +355,7 @@ fn run_due_epochs(st: &mut State<'_>, subnets: &[Subnet], max: usize) -> Result<
         s.blocks_since_last_step = 0;
         st.put_subnet(&s)?;
         epoch::run_epoch(st, netuid, pots, previous)?;
+        crate::childkeys::apply_pending(st, netuid)?;
     }
     Ok(())
 }

@@ -118,11 +118,13 @@ pub fn run_epoch(
     let mut subnet = st.subnet(netuid)?;
     let mut nrs: Vec<Neuron> = neurons(st, netuid)?;
     let hotkeys: Vec<AccountId> = nrs.iter().map(|n| n.hotkey).collect();
+    // Stake as Yuma sees it: own stake plus what parents lend, minus what is lent to children.
     let mut alpha_stake = Vec::with_capacity(nrs.len());
     let mut root_stake = Vec::with_capacity(nrs.len());
     for hk in &hotkeys {
-        alpha_stake.push(shares::hotkey_alpha(st, hk, netuid)?.rao());
-        root_stake.push(shares::hotkey_alpha(st, hk, NetUid::ROOT)?.rao());
+        let (a, r) = crate::childkeys::inherited_stake(st, hk, netuid)?;
+        alpha_stake.push(a);
+        root_stake.push(r);
     }
     let owner_uid = nrs
         .iter()
@@ -253,26 +255,44 @@ fn pay(
     } else {
         fx(withheld).checked_div(fx(server_pot)).unwrap_or(fx(0))
     };
-    // Validators.
-    let mut inputs: Vec<DividendInput> = (0..hotkeys.len())
-        .map(|i| DividendInput {
-            weight: out.validator_emission.get(i).copied().unwrap_or(0),
-            alpha: alpha_stake.get(i).copied().unwrap_or(0),
-            root: root_stake.get(i).copied().unwrap_or(0),
-        })
+    // Validators: dividend weights per uid (or stake if nobody earned dividends), shared with
+    // childkey parents, then split by each receiver's own alpha and root stake.
+    let tw = st.params()?.tao_weight;
+    let mut weights: Vec<u64> = (0..hotkeys.len())
+        .map(|i| out.validator_emission.get(i).copied().unwrap_or(0))
         .collect();
-    if inputs.iter().all(|x| x.weight == 0) {
-        // No dividends at all: validator emission follows stake.
-        let tw = st.params()?.tao_weight;
-        for x in inputs.iter_mut() {
-            x.weight = x
-                .alpha
-                .saturating_add(pool::mul_div(x.root, tw, u64::MAX).unwrap_or(0));
+    if weights.iter().all(|w| *w == 0) {
+        weights = (0..hotkeys.len())
+            .map(|i| {
+                let a = alpha_stake.get(i).copied().unwrap_or(0);
+                let r = root_stake.get(i).copied().unwrap_or(0);
+                a.saturating_add(pool::mul_div(r, tw, u64::MAX).unwrap_or(0))
+            })
+            .collect();
+    }
+    let mut by_receiver: std::collections::BTreeMap<AccountId, u64> =
+        std::collections::BTreeMap::new();
+    for (hk, w) in hotkeys.iter().zip(&weights) {
+        for (k, share) in crate::childkeys::dividend_shares(st, hk, netuid, *w, tw)? {
+            let e = by_receiver.entry(k).or_insert(0);
+            *e = e.saturating_add(share);
         }
     }
-    let tw = st.params()?.tao_weight;
+    let receivers: Vec<AccountId> = by_receiver
+        .iter()
+        .filter(|(_, w)| **w > 0)
+        .map(|(k, _)| *k)
+        .collect();
+    let mut inputs = Vec::with_capacity(receivers.len());
+    for k in &receivers {
+        inputs.push(DividendInput {
+            weight: by_receiver.get(k).copied().unwrap_or(0),
+            alpha: shares::hotkey_alpha(st, k, netuid)?.rao(),
+            root: shares::hotkey_alpha(st, k, NetUid::ROOT)?.rao(),
+        });
+    }
     let split = split_dividends(val_pot, pots.root.rao(), &inputs, tw);
-    for (hk, (alpha_div, root_div)) in hotkeys.iter().zip(split) {
+    for (hk, (alpha_div, root_div)) in receivers.iter().zip(split) {
         let Some(owner) = owner_of(st, hk)? else {
             continue;
         };

@@ -307,6 +307,35 @@ pub enum ChainError {
     #[error("this coldkey has a scheduled swap and is frozen until it executes at block {0}")]
     ColdkeySwapScheduled(BlockNumber),
 
+    // ---- childkeys ----
+    /// More than five children.
+    #[error("at most 5 children per parent and subnet")]
+    TooManyChildren,
+    /// A child listed twice.
+    #[error("a child is listed more than once")]
+    DuplicateChild,
+    /// The parent listed itself.
+    #[error("a hotkey cannot be its own child")]
+    InvalidChild,
+    /// Proportions sum above 1.
+    #[error("the children's proportions add up to more than 1")]
+    ProportionOverflow,
+    /// Parent and child roles would mix on this subnet.
+    #[error("a hotkey cannot be both a parent and a child on the same subnet")]
+    ChildParentInconsistency,
+    /// The parent's stake is below the stake threshold.
+    #[error("the parent's stake is below the stake threshold")]
+    NotEnoughStakeToSetChildkeys,
+    /// set_children too soon.
+    #[error("children were set recently; set again from block {0}")]
+    TxRateLimitExceeded(BlockNumber),
+    /// Childkey take out of range.
+    #[error("childkey take {0}/65535 is out of range")]
+    InvalidChildkeyTake(u16),
+    /// Childkey take raised too recently.
+    #[error("the childkey take was raised recently; raise it again from block {0}")]
+    TxChildkeyTakeRateLimitExceeded(BlockNumber),
+
     // ---- internal ----
     /// Arithmetic overflow (a bug or an absurd amount).
     #[error("arithmetic overflow in {0}")]
@@ -413,6 +442,19 @@ impl ChainError {
             HotKeyAlreadyExists => "use a fresh hotkey",
             HotKeySwapRateLimited(_) => "wait until the given block",
             ColdkeySwapAlreadyScheduled => "wait for the scheduled swap to execute",
+            TooManyChildren => "set at most 5 children",
+            DuplicateChild => "list each child once",
+            InvalidChild => "choose children other than the parent itself",
+            ProportionOverflow => "make the proportions add up to at most 1 (u64::MAX)",
+            ChildParentInconsistency => {
+                "use hotkeys that are not already parents or children on this subnet"
+            }
+            NotEnoughStakeToSetChildkeys => "add stake to the parent hotkey",
+            TxRateLimitExceeded(_) => "wait until the given block",
+            InvalidChildkeyTake(_) => "choose a take between the minimum and 11796/65535 (18%)",
+            TxChildkeyTakeRateLimitExceeded(_) => {
+                "wait until the given block, or lower the take instead"
+            }
             ColdkeySwapScheduled(_) => {
                 "wait for the scheduled swap to execute, then use the new coldkey"
             }

@@ -247,6 +247,33 @@ pub enum Event {
         /// The coldkey.
         coldkey: AccountId,
     },
+    /// A parent's new children were queued.
+    ChildrenScheduled {
+        /// Parent hotkey.
+        parent: AccountId,
+        /// The subnet.
+        netuid: NetUid,
+        /// The block from which they apply (at the next epoch).
+        at: BlockNumber,
+    },
+    /// A parent's children took effect.
+    ChildrenSet {
+        /// Parent hotkey.
+        parent: AccountId,
+        /// The subnet.
+        netuid: NetUid,
+        /// (proportion, child).
+        children: Vec<(u64, AccountId)>,
+    },
+    /// A childkey take changed.
+    ChildkeyTakeSet {
+        /// The hotkey.
+        hotkey: AccountId,
+        /// The subnet.
+        netuid: NetUid,
+        /// New take.
+        take: u16,
+    },
     /// A subnet's epoch ran and paid out.
     EpochRun {
         /// The subnet.

@@ -89,7 +89,10 @@ pub fn weight(call: &Call) -> u64 {
             30_000_000
         }
         Call::SwapHotkey { .. } | Call::ScheduleSwapColdkey { .. } => 1_000_000_000,
-        Call::TriggerEpoch { .. } | Call::SetIdentity { .. } => 30_000_000,
+        Call::TriggerEpoch { .. } | Call::SetIdentity { .. } | Call::SetChildkeyTake { .. } => {
+            30_000_000
+        }
+        Call::SetChildren { .. } => 100_000_000,
         Call::RecycleAlpha { .. } | Call::BurnAlpha { .. } => 200_000_000,
     }
 }

@@ -12,7 +12,7 @@
 //! - [`state::State`]: typed access plus the block environment and emitted events;
 //! - domain modules, one each: [`balances`], [`subnets`], [`hyperparams`], [`params`],
 //!   [`registration`], [`serving`], [`weights`], [`pool`], [`hotkeys`], [`shares`],
-//!   [`staking`], [`delegation`],
+//!   [`staking`], [`delegation`], [`childkeys`],
 //!   [`swap_keys`], [`identity`], [`coinbase`], [`epoch`];
 //! - [`call`], [`transaction`] (signing payload, verification), [`fees`], [`events`],
 //!   [`error`] (one enum, each error with a hint);
@@ -25,6 +25,7 @@
 
 pub mod balances;
 pub mod call;
+pub mod childkeys;
 pub mod coinbase;
 pub mod delegation;
 pub mod dry_run;

@@ -59,6 +59,14 @@ pub struct Params {
     pub admin_freeze_window: u16,
     /// Maximum epochs run in one block.
     pub max_epochs_per_block: u16,
+    /// Blocks before a set_children change takes effect (at the next epoch after that).
+    pub pending_childkey_cooldown: u64,
+    /// Blocks between set_children calls of one parent on one subnet.
+    pub set_children_rate_limit: u64,
+    /// Maximum childkey take.
+    pub max_childkey_take: u16,
+    /// Blocks between childkey take increases.
+    pub childkey_take_rate_limit: u64,
     /// Hyperparameters of a newly registered subnet.
     pub new_subnet: Hyperparams,
     /// Registration price of a new subnet.
@@ -99,6 +107,10 @@ impl Params {
             owner_hparam_rate_limit_tempos: 2,
             admin_freeze_window: 10,
             max_epochs_per_block: 2,
+            pending_childkey_cooldown: 7_200,
+            set_children_rate_limit: 150,
+            max_childkey_take: 11_796,
+            childkey_take_rate_limit: 216_000,
             new_subnet: Hyperparams::reference(),
             new_subnet_burn: TaoBalance::from_rao(RAO_PER_TAO),
             new_subnet_emission_enabled: false,
@@ -118,6 +130,9 @@ impl Params {
             owner_hparam_rate_limit_tempos: 0,
             admin_freeze_window: 0,
             max_epochs_per_block: 32,
+            pending_childkey_cooldown: 15,
+            set_children_rate_limit: 0,
+            childkey_take_rate_limit: 5,
             new_subnet: Hyperparams::fast(),
             new_subnet_burn: TaoBalance::from_rao(1_000_000),
             new_subnet_emission_enabled: true,

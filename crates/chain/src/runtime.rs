@@ -515,6 +515,16 @@ pub fn dispatch(st: &mut State<'_>, signer: &AccountId, call: &Call) -> Result<(
             netuid,
         } => staking::destroy_alpha(st, signer, &hotkey, netuid, amount, false),
         Call::SetIdentity { identity } => crate::identity::set_identity(st, signer, identity),
+        Call::SetChildren {
+            hotkey,
+            netuid,
+            children,
+        } => crate::childkeys::set_children(st, signer, &hotkey, netuid, children),
+        Call::SetChildkeyTake {
+            hotkey,
+            netuid,
+            take,
+        } => crate::childkeys::set_childkey_take(st, signer, &hotkey, netuid, take),
     }
 }
 

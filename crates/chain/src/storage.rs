@@ -89,6 +89,16 @@ items! {
     WeightCommits = b"wc": (NetUid, AccountId) => Vec<WeightCommit>;
     /// Coldkey swaps due at a block: (block, old coldkey) → new coldkey.
     ColdkeySwapsDue = b"cs": (BlockNumber, AccountId) => AccountId;
+    /// Children of (parent, subnet): (proportion u64-normalised, child).
+    ChildKeys = b"cc": (AccountId, NetUid) => Vec<(u64, AccountId)>;
+    /// Parents of (child, subnet): (proportion, parent).
+    ParentKeys = b"cp": (AccountId, NetUid) => Vec<(u64, AccountId)>;
+    /// Queued children of (subnet, parent): (children, block from which they may apply).
+    PendingChildKeys = b"cq": (NetUid, AccountId) => (Vec<(u64, AccountId)>, BlockNumber);
+    /// Childkey take of (hotkey, subnet): (take, block of the last increase).
+    ChildkeyTakes = b"ct": (AccountId, NetUid) => (u16, BlockNumber);
+    /// Last set_children of (parent, subnet).
+    LastSetChildren = b"cl": (AccountId, NetUid) => BlockNumber;
 }
 
 #[cfg(test)]
@@ -128,6 +138,11 @@ mod tests {
             StakeShares::TAG,
             WeightCommits::TAG,
             ColdkeySwapsDue::TAG,
+            ChildKeys::TAG,
+            ParentKeys::TAG,
+            PendingChildKeys::TAG,
+            ChildkeyTakes::TAG,
+            LastSetChildren::TAG,
         ];
         let set: std::collections::BTreeSet<_> = tags.iter().collect();
         assert_eq!(set.len(), tags.len());

@@ -411,6 +411,7 @@ pub fn dissolve_network(st: &mut State<'_>, netuid: NetUid) -> Result<()> {
             st.put::<Hotkeys>(&neuron.hotkey, &info)?;
         }
     }
+    crate::childkeys::remove_subnet(st, netuid)?;
     st.remove::<crate::storage::Subnets>(&netuid)?;
     st.emit(Event::NetworkRemoved {
         netuid,

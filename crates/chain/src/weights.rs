@@ -12,7 +12,6 @@ use crate::events::Event;
 use crate::pool;
 use crate::registration::{neuron, uid_of};
 use crate::schema::{Subnet, WeightCommit};
-use crate::shares;
 use crate::state::State;
 use crate::storage::{Neurons, WeightCommits};
 use crate::transaction::blake2_256;
@@ -37,10 +36,10 @@ pub fn max_upscale(values: &[u16]) -> Vec<u16> {
         .collect()
 }
 
-/// The hotkey's stake weight on a subnet: alpha + tao_weight × root stake (rao).
+/// The hotkey's stake weight on a subnet: alpha + tao_weight × root stake (rao), including
+/// what childkeys lend and borrow.
 pub fn stake_weight(st: &State<'_>, hotkey: &AccountId, netuid: NetUid) -> Result<u64> {
-    let alpha = shares::hotkey_alpha(st, hotkey, netuid)?.rao();
-    let root = shares::hotkey_alpha(st, hotkey, NetUid::ROOT)?.rao();
+    let (alpha, root) = crate::childkeys::inherited_stake(st, hotkey, netuid)?;
     let tw = st.params()?.tao_weight;
     let weighted_root = pool::mul_div(root, tw, u64::MAX).unwrap_or(0);
     Ok(alpha.saturating_add(weighted_root))

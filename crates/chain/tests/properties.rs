@@ -245,6 +245,21 @@ fn call() -> impl Strategy<Value = Call> {
         }),
         netuid().prop_map(|netuid| Call::DissolveNetwork { netuid }),
         netuid().prop_map(|netuid| Call::TriggerEpoch { netuid }),
+        (
+            acc(),
+            netuid(),
+            prop::collection::vec((any::<u64>(), acc()), 0..3)
+        )
+            .prop_map(|(hotkey, netuid, children)| Call::SetChildren {
+                hotkey,
+                netuid,
+                children
+            }),
+        (acc(), netuid(), any::<u16>()).prop_map(|(hotkey, netuid, take)| Call::SetChildkeyTake {
+            hotkey,
+            netuid,
+            take: take % 13_000
+        }),
         (acc(), amount(), netuid(), any::<bool>()).prop_map(|(hotkey, a, netuid, recycle)| {
             if recycle {
                 Call::RecycleAlpha {
