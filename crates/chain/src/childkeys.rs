@@ -265,6 +265,51 @@ pub fn dividend_shares(
     Ok(out)
 }
 
+fn rename(list: &mut [(u64, AccountId)], old: &AccountId, new: &AccountId) {
+    for (_, k) in list.iter_mut() {
+        if k == old {
+            *k = *new;
+        }
+    }
+}
+
+/// Moves every childkey relation of `old` to `new` (hotkey swap).
+pub fn swap_hotkey(st: &mut State<'_>, old: &AccountId, new: &AccountId) -> Result<()> {
+    for ((_, netuid), kids) in st.scan::<ChildKeys, _>(old)? {
+        for (_, child) in &kids {
+            let mut ps = parents(st, child, netuid)?;
+            rename(&mut ps, old, new);
+            st.put::<ParentKeys>(&(*child, netuid), &ps)?;
+        }
+        st.remove::<ChildKeys>(&(*old, netuid))?;
+        st.put::<ChildKeys>(&(*new, netuid), &kids)?;
+    }
+    for ((_, netuid), ps) in st.scan::<ParentKeys, _>(old)? {
+        for (_, parent) in &ps {
+            let mut kids = children(st, parent, netuid)?;
+            rename(&mut kids, old, new);
+            st.put::<ChildKeys>(&(*parent, netuid), &kids)?;
+        }
+        st.remove::<ParentKeys>(&(*old, netuid))?;
+        st.put::<ParentKeys>(&(*new, netuid), &ps)?;
+    }
+    for ((_, netuid), take) in st.scan::<ChildkeyTakes, _>(old)? {
+        st.remove::<ChildkeyTakes>(&(*old, netuid))?;
+        st.put::<ChildkeyTakes>(&(*new, netuid), &take)?;
+    }
+    for ((_, netuid), last) in st.scan::<LastSetChildren, _>(old)? {
+        st.remove::<LastSetChildren>(&(*old, netuid))?;
+        st.put::<LastSetChildren>(&(*new, netuid), &last)?;
+    }
+    for s in st.subnets()? {
+        if let Some(p) = st.get::<PendingChildKeys>(&(s.netuid, *old))? {
+            st.remove::<PendingChildKeys>(&(s.netuid, *old))?;
+            st.put::<PendingChildKeys>(&(s.netuid, *new), &p)?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes every childkey record of a dissolved subnet.
 pub fn remove_subnet(st: &mut State<'_>, netuid: NetUid) -> Result<()> {
     for ((h, n), _) in st
@@ -406,6 +451,36 @@ mod tests {
         t.set_block(20_000);
         t.with(|st| apply_pending(st, NET)).unwrap();
         assert!(t.read(|st| parents(st, &acct(20), NET)).is_empty());
+    }
+
+    #[test]
+    fn hotkey_swap_carries_the_relations() {
+        let mut t = setup();
+        t.with(|st| {
+            let mut s = st.subnet(NET)?;
+            s.first_emission_block = None;
+            st.put_subnet(&s)
+        })
+        .unwrap();
+        t.with(|st| set_children(st, &acct(1), &acct(10), NET, vec![(HALF, acct(20))]))
+            .unwrap();
+        t.with(|st| crate::swap_keys::swap_hotkey(st, &acct(2), &acct(20), &acct(29)))
+            .unwrap();
+        assert_eq!(
+            t.read(|st| children(st, &acct(10), NET)),
+            vec![(HALF, acct(29))]
+        );
+        assert_eq!(
+            t.read(|st| parents(st, &acct(29), NET)),
+            vec![(HALF, acct(10))]
+        );
+        t.with(|st| crate::swap_keys::swap_hotkey(st, &acct(1), &acct(10), &acct(19)))
+            .unwrap();
+        assert_eq!(
+            t.read(|st| parents(st, &acct(29), NET)),
+            vec![(HALF, acct(19))]
+        );
+        assert!(t.read(|st| children(st, &acct(10), NET)).is_empty());
     }
 
     #[test]

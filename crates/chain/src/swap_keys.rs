@@ -85,6 +85,7 @@ pub fn swap_hotkey(
             st.put::<Coldkeys>(&c, &staker)?;
         }
     }
+    crate::childkeys::swap_hotkey(st, old, new)?;
     st.remove::<Hotkeys>(old)?;
     st.put::<Hotkeys>(new, &info)?;
     ck = st.get_or_default::<Coldkeys>(coldkey)?;
