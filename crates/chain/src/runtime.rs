@@ -726,6 +726,31 @@ mod tests {
     }
 
     #[test]
+    fn applying_a_block_is_deterministic() {
+        let (store, id, alice, env) = setup();
+        let txs: Vec<Transaction> = (0..20u64)
+            .map(|n| {
+                let call = Call::TransferAllowDeath {
+                    dest: acct(u8::try_from(n % 5).unwrap() + 1),
+                    value: TaoBalance::from_rao(RAO_PER_TAO + n),
+                };
+                Transaction::sign(&alice, n, TaoBalance::from_rao(n), call, &id)
+            })
+            .collect();
+        let a = apply_block(&store, &id, &env, &txs).unwrap();
+        let b = apply_block(&store.clone(), &id, &env, &txs).unwrap();
+        assert_eq!(a, b);
+        let mut s1 = store.clone();
+        a.changes.apply_to(&mut s1).unwrap();
+        let mut s2 = store.clone();
+        b.changes.apply_to(&mut s2).unwrap();
+        assert_eq!(
+            crate::genesis::state_hash(&s1),
+            crate::genesis::state_hash(&s2)
+        );
+    }
+
+    #[test]
     fn blocks_run_hooks_and_mint_emission() {
         let (store, id, _, env) = setup();
         let out = apply_block(&store, &id, &env, &[]).unwrap();

@@ -11,7 +11,7 @@
 )]
 
 use chain::call::Call;
-use chain::genesis::{GenesisConfig, Preset, dev_account};
+use chain::genesis::{GenesisConfig, Preset};
 use chain::runtime::TxOutcome;
 use chain::shares::stake_of;
 use chain::testing::Sim;
@@ -184,5 +184,4 @@ fn subnet_lifecycle_pays_miners_validators_nominators_and_owner() {
         s.pool.alpha_out,
         chain::pool::spot_price(s.mechanism, &s.pool)
     );
-    let _ = dev_account;
 }
