@@ -1,6 +1,7 @@
 //! Ask the embedded model one question and stream the answer:
 //! `cargo run --release -p rustensor-model --example chat -- "What is the capital of France?"`
-//! Add `RAYON_NUM_THREADS=1` to measure one core. Fetches the model first if needed.
+//! Add `RAYON_NUM_THREADS=1` to measure one core, `-n N` to change the 256-token limit. Fetches
+//! the model first if needed.
 
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -8,7 +9,13 @@ use std::ops::ControlFlow;
 use model::{ChatMessage, SamplingParams, TextModel};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let question: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut max_tokens = 256;
+    if args.first().is_some_and(|a| a == "-n") {
+        max_tokens = args.get(1).ok_or("-n needs a number")?.parse()?;
+        args.drain(..2);
+    }
+    let question = args;
     let question = if question.is_empty() {
         "What is 2+2?".to_string()
     } else {
@@ -16,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let path = model::fetch::fetch(None, &mut |e| eprintln!("fetch: {e:?}"))?;
     let mut m = TextModel::load(&path)?;
-    let params = SamplingParams::greedy(256);
+    let params = SamplingParams::greedy(max_tokens);
     let mut out = std::io::stdout();
     let g = m.generate_stream(&[ChatMessage::user(question)], &params, &mut |delta| {
         let _ = write!(out, "{delta}").and_then(|()| out.flush());

@@ -23,8 +23,13 @@
 //! `CANDLE_NUM_THREADS`), defaulting to the physical cores; set it before starting the process
 //! to leave cores for other work.
 //!
+//! Weights are dequantized from Q4_1 to f32 at load ([`WeightFormat`]): candle has no SIMD kernel
+//! for Q4_1, and its scalar path is both slow and less accurate here.
+//!
 //! Status: working; the model, its source and its hash are pinned. Only text chat is supported
 //! (no tools, no images); the context window is 4096 tokens (candle's rotary table limit).
+//! Speed on the 2-core machines: about 18 tokens/s per core of CPU time (one thread); wall-clock
+//! figures while other builds share the cores are 9-14 tokens/s. See `docs/model.md`.
 
 pub mod error;
 pub mod fetch;
