@@ -3,8 +3,10 @@
 //! [`bench_target`] measures any axon (e.g. a Python one from [`spawn_python_axon`]) with
 //! the same load generator. `examples/axon_bench.rs` runs both and prints a comparison.
 //!
-//! Each concurrent worker is its own [`Dendrite`] (own uuid), signing every request and
-//! verifying the axon's signature when present, so the numbers include all signature work.
+//! Each concurrent worker is its own [`Dendrite`] (own uuid: a Python axon checks nonces in
+//! arrival order per dendrite). Workers sign every request and the axon verifies it; they do
+//! not verify response signatures (only our axon sends them, and our axon still signs every
+//! response), so the load generator does the same work against every axon.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -15,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::axon::{Axon, AxonConfig};
-use crate::dendrite::Dendrite;
+use crate::dendrite::{Dendrite, DendriteConfig};
 use crate::error::Error;
 use crate::synapse::Synapse;
 use crate::terminal::AxonInfo;
@@ -168,8 +170,14 @@ pub async fn bench_target(
     let key = keys::Keypair::from_uri(&cfg.caller_uri).map_err(|e| Error::Other(e.to_string()))?;
     let mut points = Vec::new();
     for &c in &cfg.concurrency {
+        // The generator signs every request but skips response signatures, which only our
+        // axon sends, so it does the same work against every axon.
+        let dcfg = DendriteConfig {
+            verify_responses: false,
+            ..DendriteConfig::default()
+        };
         let dendrites = (0..c.max(1))
-            .map(|_| Dendrite::new(key.clone()))
+            .map(|_| Dendrite::with_config(key.clone(), dcfg.clone()))
             .collect::<Result<Vec<_>, _>>()?;
         let run = |measure: bool, span: Duration| {
             let dendrites = dendrites.clone();
