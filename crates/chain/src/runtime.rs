@@ -162,6 +162,14 @@ pub fn validate_transaction(
     if acc.free < total && fees::alpha_fee_source(&tx.call).is_none() {
         return Err(ChainError::CannotPayFee { fee: total.rao() });
     }
+    // Free calls (weights, serving, takes) would cost a spammer nothing when they fail, so they
+    // enter the pool only if they would succeed now (the reference checks them at the door too).
+    if !fees::pays_fee(&tx.call) && tx.nonce == acc.nonce {
+        drop(st);
+        let mut trial = Overlay::new(&ov);
+        let mut st = State::new(&mut trial, env.clone());
+        dispatch(&mut st, &tx.signer, &tx.call)?;
+    }
     Ok(Validity {
         fee,
         account_nonce: acc.nonce,
@@ -716,6 +724,18 @@ mod tests {
         assert_eq!(
             validate_transaction(&store, &id, &env, &forged),
             Err(ChainError::BadSignature)
+        );
+        // a free call that would fail is refused at the door
+        let weights = Call::SetWeights {
+            netuid: types::NetUid(1),
+            dests: vec![0],
+            weights: vec![1],
+            version_key: 0,
+        };
+        let spam = Transaction::sign(&alice, 0, TaoBalance::ZERO, weights, &id);
+        assert_eq!(
+            validate_transaction(&store, &id, &env, &spam),
+            Err(ChainError::HotKeyNotRegisteredInNetwork(types::NetUid(1)))
         );
         let poor = keys::Keypair::from_seed(&[42; 32]).unwrap();
         let broke = Transaction::sign(&poor, 0, TaoBalance::ZERO, call, &id);
