@@ -330,6 +330,13 @@ pub fn remove_subnet(st: &mut State<'_>, netuid: NetUid) -> Result<()> {
         st.remove::<PendingChildKeys>(&(n, h))?;
     }
     for ((h, n), _) in st
+        .scan::<LastSetChildren, ()>(&())?
+        .into_iter()
+        .filter(|((_, n), _)| *n == netuid)
+    {
+        st.remove::<LastSetChildren>(&(h, n))?;
+    }
+    for ((h, n), _) in st
         .scan::<ChildkeyTakes, ()>(&())?
         .into_iter()
         .filter(|((_, n), _)| *n == netuid)

@@ -172,6 +172,9 @@ pub fn swap_coldkey(st: &mut State<'_>, old: &AccountId, new: &AccountId) -> Res
             st.put_subnet(&s)?;
         }
     }
+    if new_ck.identity.is_none() {
+        new_ck.identity = old_ck.identity.clone();
+    }
     st.remove::<Coldkeys>(old)?;
     st.put::<Coldkeys>(new, &new_ck)?;
     st.emit(Event::ColdkeySwapped {
