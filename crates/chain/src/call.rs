@@ -8,7 +8,7 @@ use types::{AccountId, AlphaBalance, NetUid, TaoBalance};
 
 use crate::hyperparams::HyperparamValue;
 use crate::params::GlobalParam;
-use crate::schema::{ChainIdentity, SubnetIdentity};
+use crate::schema::{ChainIdentity, RootClaimType, SubnetIdentity};
 
 /// A call. "coldkey" calls are signed by the coldkey, "hotkey" calls by the hotkey.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
@@ -342,6 +342,11 @@ pub enum Call {
         /// Take (u16-normalised, ≤ 18%).
         take: u16,
     },
+    /// Choose how the signer's root dividends are paid: swapped to root TAO or kept as alpha.
+    SetRootClaimType {
+        /// Swap or Keep.
+        claim_type: RootClaimType,
+    },
 }
 
 impl Call {
@@ -385,6 +390,7 @@ impl Call {
             Call::SetIdentity { .. } => "set_identity",
             Call::SetChildren { .. } => "set_children",
             Call::SetChildkeyTake { .. } => "set_childkey_take",
+            Call::SetRootClaimType { .. } => "set_root_claim_type",
         }
     }
 }

@@ -5,7 +5,7 @@
 //! (take, then the rest to the validator's root nominators in alpha).
 
 use substrate_fixed::types::U64F64;
-use types::{AccountId, AlphaBalance, NetUid, Uid};
+use types::{AccountId, AlphaBalance, NetUid, TaoBalance, Uid};
 
 use crate::error::Result;
 use crate::events::Event;
@@ -206,6 +206,67 @@ fn take_of(st: &State<'_>, hotkey: &AccountId) -> Result<u16> {
     Ok(st.get::<Hotkeys>(hotkey)?.map_or(0, |h| h.take))
 }
 
+/// Pays a validator's root dividends (after its take) to its root stakers pro rata to their
+/// root stake: "keep" stakers get the alpha as stake on the subnet; "swap" stakers (the
+/// default) have it sold, fee-free, and the TAO added to their root stake. Returns the alpha
+/// paid out (sold alpha leaves alpha_out with the sale, which the epoch's bookkeeping expects).
+fn pay_root_stakers(st: &mut State<'_>, hk: &AccountId, netuid: NetUid, alpha: u64) -> Result<u64> {
+    let stakers = shares::stakers(st, hk, NetUid::ROOT)?;
+    let total: u64 = stakers
+        .iter()
+        .map(|(_, v)| v.rao())
+        .fold(0, u64::saturating_add);
+    let mut given: u64 = 0;
+    let mut swappers: Vec<(AccountId, u64)> = Vec::new();
+    for (c, v) in stakers {
+        let part = pool::mul_div(alpha, v.rao(), total).unwrap_or(0);
+        if part == 0 {
+            continue;
+        }
+        given = given.saturating_add(part);
+        let claim = st
+            .get_or_default::<crate::storage::Coldkeys>(&c)?
+            .root_claim;
+        if claim == crate::schema::RootClaimType::Keep {
+            shares::credit(st, hk, netuid, &c, AlphaBalance::from_rao(part))?;
+        } else {
+            swappers.push((c, part));
+        }
+    }
+    let swap_alpha: u64 = swappers
+        .iter()
+        .map(|(_, p)| *p)
+        .fold(0, u64::saturating_add);
+    if swap_alpha == 0 {
+        return Ok(given);
+    }
+    match crate::staking::swap_alpha_for_tao(st, netuid, AlphaBalance::from_rao(swap_alpha), true) {
+        Ok((tao, _)) => {
+            let mut paid: u64 = 0;
+            for (c, part) in &swappers {
+                let tao_c = pool::mul_div(tao.rao(), *part, swap_alpha).unwrap_or(0);
+                let (root_alpha, _) = crate::staking::swap_tao_for_alpha(
+                    st,
+                    NetUid::ROOT,
+                    TaoBalance::from_rao(tao_c),
+                    true,
+                )?;
+                shares::credit(st, hk, NetUid::ROOT, c, root_alpha)?;
+                paid = paid.saturating_add(tao_c);
+            }
+            // Rounding dust of the sale is recycled.
+            crate::balances::recycle(st, tao.saturating_sub(TaoBalance::from_rao(paid)))?;
+        }
+        Err(_) => {
+            // A pool too thin to sell into: pay as "keep".
+            for (c, part) in &swappers {
+                shares::credit(st, hk, netuid, c, AlphaBalance::from_rao(*part))?;
+            }
+        }
+    }
+    Ok(given)
+}
+
 /// Pays one epoch; the pots are already counted in the subnet's alpha_out, so anything not
 /// credited to a stake is removed from alpha_out.
 fn pay(
@@ -311,20 +372,9 @@ fn pay(
         if root_div > 0 {
             let cut = pool::mul_div(root_div, u64::from(take), u64::from(u16::MAX)).unwrap_or(0);
             shares::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(cut))?;
-            // The rest goes to the validator's root stakers, as alpha on this subnet.
             let rest = root_div.saturating_sub(cut);
-            let stakers = shares::stakers(st, hk, NetUid::ROOT)?;
-            let total: u64 = stakers
-                .iter()
-                .map(|(_, v)| v.rao())
-                .fold(0, u64::saturating_add);
-            let mut given = cut;
-            for (c, v) in stakers {
-                let part = pool::mul_div(rest, v.rao(), total).unwrap_or(0);
-                shares::credit(st, hk, netuid, &c, AlphaBalance::from_rao(part))?;
-                given = given.saturating_add(part);
-            }
-            t.root_dividends = t.root_dividends.saturating_add(given);
+            let given = pay_root_stakers(st, hk, netuid, rest)?;
+            t.root_dividends = t.root_dividends.saturating_add(cut).saturating_add(given);
         }
     }
     // Whatever was not credited (owner-hotkey incentive, rounding) leaves alpha_out.
@@ -479,6 +529,66 @@ mod tests {
             "the whole validator pot: {}",
             dv + dn
         );
+    }
+
+    #[test]
+    fn root_dividends_swap_to_root_stake_or_are_kept_as_alpha() {
+        let mut t = TestChain::with_subnet(1_000 * T, 1_000 * T);
+        let (owner, hk, swapper, keeper) = (acct(1), acct(2), acct(3), acct(4));
+        for who in [&owner, &swapper, &keeper] {
+            t.fund(who, 1_000 * T);
+        }
+        t.with(|st| {
+            crate::hotkeys::ensure_hotkey(st, &owner, &hk)?;
+            staking::add_stake(
+                st,
+                &swapper,
+                &hk,
+                NetUid::ROOT,
+                TaoBalance::from_rao(300 * T),
+                None,
+            )?;
+            staking::add_stake(
+                st,
+                &keeper,
+                &hk,
+                NetUid::ROOT,
+                TaoBalance::from_rao(100 * T),
+                None,
+            )?;
+            let mut ck = st.get_or_default::<crate::storage::Coldkeys>(&keeper)?;
+            ck.root_claim = crate::schema::RootClaimType::Keep;
+            st.put::<crate::storage::Coldkeys>(&keeper, &ck)?;
+            // 8 α of root dividends, already minted as pending alpha
+            let mut s = st.subnet(NET)?;
+            s.pool.alpha_out = s
+                .pool
+                .alpha_out
+                .saturating_add(AlphaBalance::from_rao(8 * T));
+            st.put_subnet(&s)
+        })
+        .unwrap();
+        let root_before = t
+            .read(|st| shares::stake_of(st, &hk, NetUid::ROOT, &swapper))
+            .rao();
+        let given = t.with(|st| pay_root_stakers(st, &hk, NET, 8 * T)).unwrap();
+        assert_eq!(given, 8 * T);
+        // the keeper holds a quarter as alpha on the subnet
+        assert_eq!(
+            t.read(|st| shares::stake_of(st, &hk, NET, &keeper)).rao(),
+            2 * T
+        );
+        // the swapper's 6 α were sold (price ≈ 1) and added to its root stake
+        let gained = t
+            .read(|st| shares::stake_of(st, &hk, NetUid::ROOT, &swapper))
+            .rao()
+            - root_before;
+        assert!(gained > 5_900_000_000 && gained < 6 * T, "{gained}");
+        assert_eq!(
+            t.read(|st| shares::stake_of(st, &hk, NET, &swapper)).rao(),
+            0
+        );
+        t.assert_conservation();
     }
 
     #[test]

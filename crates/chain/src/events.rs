@@ -274,6 +274,13 @@ pub enum Event {
         /// New take.
         take: u16,
     },
+    /// A coldkey chose how its root dividends are paid.
+    RootClaimTypeSet {
+        /// The coldkey.
+        coldkey: AccountId,
+        /// Its choice.
+        claim_type: crate::schema::RootClaimType,
+    },
     /// A subnet's epoch ran and paid out.
     EpochRun {
         /// The subnet.

@@ -93,6 +93,7 @@ pub fn weight(call: &Call) -> u64 {
             30_000_000
         }
         Call::SetChildren { .. } => 100_000_000,
+        Call::SetRootClaimType { .. } => 20_000_000,
         Call::RecycleAlpha { .. } | Call::BurnAlpha { .. } => 200_000_000,
     }
 }

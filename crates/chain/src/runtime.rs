@@ -533,6 +533,16 @@ pub fn dispatch(st: &mut State<'_>, signer: &AccountId, call: &Call) -> Result<(
             netuid,
             take,
         } => crate::childkeys::set_childkey_take(st, signer, &hotkey, netuid, take),
+        Call::SetRootClaimType { claim_type } => {
+            let mut ck = st.get_or_default::<crate::storage::Coldkeys>(signer)?;
+            ck.root_claim = claim_type;
+            st.put::<crate::storage::Coldkeys>(signer, &ck)?;
+            st.emit(Event::RootClaimTypeSet {
+                coldkey: *signer,
+                claim_type,
+            });
+            Ok(())
+        }
     }
 }
 

@@ -305,6 +305,16 @@ pub struct ChainIdentity {
     pub additional: Vec<u8>,
 }
 
+/// What a root staker receives of its validators' root dividends (paid in subnet alpha).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+pub enum RootClaimType {
+    /// Sell the alpha for TAO and add it to the root stake (the reference's default).
+    #[default]
+    Swap,
+    /// Keep the alpha as stake on the subnet.
+    Keep,
+}
+
 /// A coldkey's links: hotkeys it owns, hotkeys it stakes to, swap bookkeeping.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
 pub struct ColdkeyInfo {
@@ -318,6 +328,8 @@ pub struct ColdkeyInfo {
     pub scheduled_swap: Option<ScheduledColdkeySwap>,
     /// Public identity.
     pub identity: Option<ChainIdentity>,
+    /// How its root dividends are paid.
+    pub root_claim: RootClaimType,
 }
 
 /// The share pool of one hotkey on one subnet: stakers own shares of `alpha`.

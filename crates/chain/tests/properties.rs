@@ -245,6 +245,13 @@ fn call() -> impl Strategy<Value = Call> {
         }),
         netuid().prop_map(|netuid| Call::DissolveNetwork { netuid }),
         netuid().prop_map(|netuid| Call::TriggerEpoch { netuid }),
+        any::<bool>().prop_map(|keep| Call::SetRootClaimType {
+            claim_type: if keep {
+                chain::schema::RootClaimType::Keep
+            } else {
+                chain::schema::RootClaimType::Swap
+            },
+        }),
         (
             acc(),
             netuid(),
