@@ -11,7 +11,7 @@ use crate::fixed::{
     u16_proportion_to_fixed, u16_to_fixed,
 };
 use crate::liquid_alpha::{AlphaMemo, Sigmoid, alpha_matrix, walk_row};
-use crate::sparse::{Matrix, Row, Scratch, div_col, divisors};
+use crate::sparse::{Matrix, MaybeClipped, Row, Scratch, div_col, divisors};
 use crate::vector::normalize;
 
 /// Largest n for which a trace includes the dense n x n liquid-alpha matrix.
@@ -48,6 +48,9 @@ pub(crate) struct BondsInput<'a> {
     /// Columns of uids registered since the last epoch: their bonds are dropped.
     pub recently_registered: &'a [bool],
     pub weights_for_bonds: &'a Matrix,
+    /// When set, the weights for bonds are `weights_for_bonds` clipped at these thresholds
+    /// (Wb = Wc without building Wc).
+    pub clip_at: Option<&'a [I32F32]>,
     pub active_stake: &'a [I32F32],
     pub incentive: &'a [I32F32],
     pub consensus: &'a [I32F32],
@@ -61,6 +64,15 @@ pub(crate) struct BondsInput<'a> {
 }
 
 impl BondsInput<'_> {
+    /// Row `i` of the weights for bonds.
+    fn wb_row(&self, i: usize) -> MaybeClipped<'_> {
+        static EMPTY: Row = Row::new();
+        MaybeClipped::new(
+            self.weights_for_bonds.get(i).unwrap_or(&EMPTY),
+            self.clip_at,
+        )
+    }
+
     /// Row `i` of the stored bonds as fixed values (`convert`), masked columns left out.
     fn old_row(
         &self,
@@ -113,10 +125,10 @@ pub(crate) fn classic(inp: &BondsInput<'_>) -> BondsOutcome {
         Some(sums) => divisors(sums),
         None => {
             let mut sums = vec![ZERO; n];
-            for (row, a) in wb.iter().zip(inp.active_stake) {
-                for (j, w) in row {
-                    if let Some(s) = sums.get_mut(usize::from(*j)) {
-                        *s = s.saturating_add(mul(*w, *a));
+            for (i, a) in inp.active_stake.iter().enumerate() {
+                for (j, w) in inp.wb_row(i) {
+                    if let Some(s) = sums.get_mut(usize::from(j)) {
+                        *s = s.saturating_add(mul(w, *a));
                     }
                 }
             }
@@ -137,9 +149,9 @@ pub(crate) fn classic(inp: &BondsInput<'_>) -> BondsOutcome {
             if row.is_empty() && old_empty {
                 return Row::new();
             }
-            for (j, w) in row {
-                let delta = div_col(&delta_div, *j, mul(*w, *a));
-                acc.add(*j, mul(alpha, delta));
+            for (j, w) in inp.wb_row(i) {
+                let delta = div_col(&delta_div, j, mul(w, *a));
+                acc.add(j, mul(alpha, delta));
             }
             for (j, b) in inp.old_row(i, u16_to_fixed) {
                 acc.add(j, mul(one_minus_alpha, div_col(&old_div, j, b)));
@@ -252,8 +264,8 @@ pub(crate) fn yuma3(inp: &BondsInput<'_>, liquid: Option<&Sigmoid>) -> BondsOutc
                     if row.is_empty() && old_empty {
                         return Row::new();
                     }
-                    for (j, w) in row {
-                        acc.add(*j, mul(alpha, *w));
+                    for (j, w) in inp.wb_row(i) {
+                        acc.add(j, mul(alpha, w));
                     }
                     for (j, b) in inp.old_row(i, convert) {
                         acc.add(j, mul(one_minus_alpha, b));
@@ -314,7 +326,7 @@ fn ema_liquid(inp: &BondsInput<'_>, sigmoid: &Sigmoid, ema_sums: &mut [I32F32]) 
                 return Row::new();
             }
             // The alpha of column j sees what the reference's row walk finds there.
-            walk_row(w_row.iter().copied(), &mut w_at);
+            walk_row(inp.wb_row(i), &mut w_at);
             walk_row(inp.old_row(i, convert), &mut b_at);
             for (j, v) in inp.old_row(i, convert) {
                 if let Some(c) = old_at.get_mut(usize::from(j)) {
@@ -322,7 +334,7 @@ fn ema_liquid(inp: &BondsInput<'_>, sigmoid: &Sigmoid, ema_sums: &mut [I32F32]) 
                 }
             }
             let mut out = Row::with_capacity(w_row.len());
-            out.extend(w_row.iter().filter_map(|&(j, new)| {
+            out.extend(inp.wb_row(i).filter_map(|(j, new)| {
                 let ju = usize::from(j);
                 let a = memo.alpha(
                     sigmoid,

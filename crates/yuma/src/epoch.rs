@@ -311,9 +311,7 @@ fn validate(
 enum ClipMode {
     /// Build Wc as its own matrix (needed for interpolation or the trace).
     Materialise,
-    /// Clip W in place (Wb = Wc and W is not needed again).
-    InPlace,
-    /// Only sum Wc (Wb = W).
+    /// Only sum Wc; the bonds step reads W (beta == 0) or clips it on the fly (beta == 1).
     SumOnly,
 }
 
@@ -431,11 +429,9 @@ fn run(
 
     // 7-10. Clip at consensus (Wc); validator trust (row sums of Wc); ranks
     // `R_j = sum_i A_i * Wc_ij` (saturating, rows in uid order); incentive; and the weights for
-    // bonds `Wb = W + beta * (Wc - W)`. Wc is only built when something needs it: with
-    // beta == 1 (the default) W is clipped in place and becomes Wb; with beta == 0 Wb is W and
-    // Wc is only summed.
+    // bonds `Wb = W + beta * (Wc - W)`. Wc is only built when something needs it (a beta
+    // strictly between 0 and 1, or the trace); otherwise it is only summed here.
     let beta = safe_div(u16_to_fixed(params.bonds_penalty), U16_MAX);
-    let mut weights = weights;
     let mut ranks = vec![ZERO; n];
     let mut validator_trust = Vec::with_capacity(n);
     let mut tally = |a: I32F32, row: &mut dyn Iterator<Item = (u16, I32F32)>| {
@@ -450,19 +446,10 @@ fn run(
     };
     let clip_mode = if trace || (beta != ZERO && beta != ONE) {
         ClipMode::Materialise
-    } else if beta == ONE {
-        ClipMode::InPlace
     } else {
         ClipMode::SumOnly
     };
     let clipped: Option<Matrix> = match clip_mode {
-        ClipMode::InPlace => {
-            for (row, a) in weights.iter_mut().zip(&active_stake) {
-                sparse::clip_row_in_place(row, &consensus);
-                tally(*a, &mut row.iter().copied());
-            }
-            None
-        }
         ClipMode::SumOnly => {
             for (row, a) in weights.iter().zip(&active_stake) {
                 tally(*a, &mut sparse::clipped_entries(row, &consensus));
@@ -483,9 +470,13 @@ fn run(
     };
     let mut incentive = ranks.clone();
     normalize(&mut incentive);
-    let weights_for_bonds: Cow<'_, Matrix> = match &clipped {
-        Some(c) => sparse::interpolate(&weights, c, n, beta),
-        None => Cow::Borrowed(&weights),
+    // Without a materialised Wc, Wb is W, clipped on the fly when beta == 1.
+    let (weights_for_bonds, clip_at): (Cow<'_, Matrix>, Option<&[I32F32]>) = match &clipped {
+        Some(c) => (sparse::interpolate(&weights, c, n, beta), None),
+        None => (
+            Cow::Borrowed(&weights),
+            (beta == ONE).then_some(consensus.as_slice()),
+        ),
     };
     // When Wb = Wc the column sums of Wb ∘ A that classic bonds need are the ranks: the same
     // saturating terms in the same order.
@@ -509,6 +500,7 @@ fn run(
         stored: &state.bonds,
         recently_registered: &recently_registered,
         weights_for_bonds: &weights_for_bonds,
+        clip_at,
         active_stake: &active_stake,
         incentive: &incentive,
         consensus: &consensus,

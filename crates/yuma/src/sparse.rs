@@ -104,32 +104,51 @@ pub fn col_clip(m: &[Row], thresholds: &[I32F32]) -> Matrix {
     m.iter().map(|row| clip_row(row, thresholds)).collect()
 }
 
-/// [`clip_row`] in place.
-pub fn clip_row_in_place(row: &mut Row, thresholds: &[I32F32]) {
-    row.retain_mut(|(j, v)| {
-        let c = thresholds.get(usize::from(*j)).copied().unwrap_or(ZERO);
-        if c < *v {
-            *v = c;
-            ZERO < c
-        } else {
-            true
-        }
-    });
+/// The entries [`clip_row`] would produce, without building the row.
+pub fn clipped_entries<'a>(row: &'a Row, thresholds: &'a [I32F32]) -> MaybeClipped<'a> {
+    MaybeClipped {
+        entries: row.iter(),
+        thresholds: Some(thresholds),
+    }
 }
 
-/// The entries [`clip_row`] would produce, without building the row.
-pub fn clipped_entries<'a>(
-    row: &'a Row,
-    thresholds: &'a [I32F32],
-) -> impl Iterator<Item = (u16, I32F32)> + 'a {
-    row.iter().filter_map(move |&(j, v)| {
-        let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
-        if c < v {
-            (ZERO < c).then_some((j, c))
-        } else {
-            Some((j, v))
+/// A row's entries, clipped as by [`clip_row`] when thresholds are given, else as they are.
+#[derive(Clone, Debug)]
+pub struct MaybeClipped<'a> {
+    entries: std::slice::Iter<'a, (u16, I32F32)>,
+    thresholds: Option<&'a [I32F32]>,
+}
+
+impl<'a> MaybeClipped<'a> {
+    /// The entries of `row`, clipped at `thresholds` if any.
+    pub fn new(row: &'a Row, thresholds: Option<&'a [I32F32]>) -> Self {
+        Self {
+            entries: row.iter(),
+            thresholds,
         }
-    })
+    }
+}
+
+impl Iterator for MaybeClipped<'_> {
+    type Item = (u16, I32F32);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u16, I32F32)> {
+        loop {
+            let &(j, v) = self.entries.next()?;
+            let Some(thresholds) = self.thresholds else {
+                return Some((j, v));
+            };
+            let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
+            if c >= v {
+                return Some((j, v));
+            }
+            if ZERO < c {
+                return Some((j, c));
+            }
+            // Above a zero threshold: dropped.
+        }
+    }
 }
 
 /// [`col_clip`] for one row.

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
@@ -175,4 +175,66 @@ fn graph_512_asserted_values_via_api() {
         assert_eq!(out.incentive[s], 146);
         assert_eq!(out.emission[s], 1_116_071);
     }
+}
+
+/// The untraced path (`yuma::epoch`, which builds fewer matrices) on every vector: every u16,
+/// u64, bool and `*_bits` field exact.
+#[test]
+fn every_vector_file_matches_through_the_untraced_api() {
+    let mut epochs_checked = 0;
+    for file in vector_files() {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let vector: Value = serde_json::from_str(&text).unwrap();
+        let scenario = yuma::Scenario::from_json(&text).unwrap();
+        let mut state = scenario.initial_state.clone();
+        for (e, ep) in scenario.epochs.iter().enumerate() {
+            for uid in &ep.replaced_uids {
+                state.replace_uid(*uid);
+            }
+            let out = yuma::epoch(&scenario.params, &ep.input, &state).unwrap();
+            let exp = &vector["epochs"][e]["expected"];
+            let bits = |v: &[substrate_fixed::types::I32F32]| -> Value {
+                v.iter().map(|x| x.to_bits()).collect()
+            };
+            let bonds: Value = out
+                .bonds
+                .iter()
+                .map(|row| row.iter().map(|(j, b)| json!([j, b])).collect::<Value>())
+                .collect();
+            let got = json!({
+                "active": out.active,
+                "stake_weight_u16": out.stake_weight,
+                "validator_permits_used": out.validator_permits_used,
+                "new_validator_permits": out.new_validator_permits,
+                "consensus_u16": out.consensus,
+                "validator_trust_u16": out.validator_trust,
+                "incentive_u16": out.incentive,
+                "dividends_u16": out.dividends,
+                "server_emission": out.server_emission,
+                "validator_emission": out.validator_emission,
+                "emission": out.emission,
+                "bonds_stored_u16": bonds,
+                "last_tempo_block": out.last_tempo_block,
+                "stake_normalized_bits": bits(&out.fixed.stake),
+                "active_stake_bits": bits(&out.fixed.active_stake),
+                "consensus_bits": bits(&out.fixed.consensus),
+                "incentive_bits": bits(&out.fixed.incentive),
+                "dividends_bits": bits(&out.fixed.dividends),
+            });
+            let mut errors = Vec::new();
+            for (field, value) in got.as_object().unwrap() {
+                compare(
+                    &format!("{name} epoch {e}.{field}"),
+                    &exp[field],
+                    value,
+                    &mut errors,
+                );
+            }
+            assert!(errors.is_empty(), "{:?}", &errors[..errors.len().min(10)]);
+            state = out.next_state();
+            epochs_checked += 1;
+        }
+    }
+    assert_eq!(epochs_checked, 106);
 }
