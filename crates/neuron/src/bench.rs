@@ -101,6 +101,9 @@ pub struct BenchPoint {
     /// Server CPU time (user + system) per successful request, µs, when the server runs in
     /// its own process (so the load generator's CPU is not counted).
     pub server_cpu_us_per_req: Option<f64>,
+    /// CPU time of this process (the load generator, plus the axon when it runs in process)
+    /// per successful request, µs.
+    pub client_cpu_us_per_req: Option<f64>,
 }
 
 /// Results for one axon.
@@ -117,18 +120,28 @@ impl fmt::Display for BenchReport {
         writeln!(f, "{}", self.target)?;
         writeln!(
             f,
-            "  {:>11} {:>10} {:>9} {:>9} {:>8} {:>16}",
-            "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "server CPU us/req"
+            "  {:>11} {:>10} {:>9} {:>9} {:>8} {:>17} {:>17}",
+            "concurrency",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+            "server CPU us/req",
+            "client CPU us/req"
         )?;
         for p in &self.points {
+            let client = p
+                .client_cpu_us_per_req
+                .map(|c| format!("{c:.0}"))
+                .unwrap_or_else(|| "-".into());
             let cpu = p
                 .server_cpu_us_per_req
                 .map(|c| format!("{c:.0}"))
                 .unwrap_or_else(|| "-".into());
             writeln!(
                 f,
-                "  {:>11} {:>10.1} {:>9.2} {:>9.2} {:>8} {:>16}",
-                p.concurrency, p.rps, p.p50_ms, p.p99_ms, p.errors, cpu
+                "  {:>11} {:>10.1} {:>9.2} {:>9.2} {:>8} {:>17} {:>17}",
+                p.concurrency, p.rps, p.p50_ms, p.p99_ms, p.errors, cpu, client
             )?;
         }
         Ok(())
@@ -185,6 +198,7 @@ pub async fn bench_target(
             let timeout = cfg.timeout;
             async move {
                 let cpu0 = server_pid.and_then(process_cpu_seconds);
+                let me0 = process_cpu_seconds(std::process::id());
                 let start = Instant::now();
                 let end = start + span;
                 let workers = dendrites.into_iter().enumerate().map(|(w, d)| {
@@ -224,10 +238,15 @@ pub async fn bench_target(
                     (Some(a), Some(b)) => Some(b - a),
                     _ => None,
                 };
+                let me = match (me0, process_cpu_seconds(std::process::id())) {
+                    (Some(a), Some(b)) => Some(b - a),
+                    _ => None,
+                };
                 if !measure {
                     return None;
                 }
                 all.sort_by(f64::total_cmp);
+                let per = f64::from(u32::try_from(all.len()).unwrap_or(u32::MAX).max(1));
                 #[allow(clippy::as_conversions)] // counts to rates
                 let ok = all.len() as u64;
                 #[allow(clippy::as_conversions)]
@@ -239,8 +258,8 @@ pub async fn bench_target(
                     rps,
                     p50_ms: percentile(&all, 0.50),
                     p99_ms: percentile(&all, 0.99),
-                    server_cpu_us_per_req: cpu
-                        .map(|c| c * 1e6 / f64::from(u32::try_from(ok).unwrap_or(u32::MAX).max(1))),
+                    server_cpu_us_per_req: cpu.map(|c| c * 1e6 / per),
+                    client_cpu_us_per_req: me.map(|c| c * 1e6 / per),
                 })
             }
         };

@@ -135,10 +135,44 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
+/// The static name of a terminal header (no parsing or allocation on the hot path).
+fn terminal_header_name(prefix: &str, field: &str) -> Option<HeaderName> {
+    macro_rules! names {
+        ($($f:literal),*) => {
+            if prefix == AXON_PREFIX {
+                match field {
+                    $($f => return Some(HeaderName::from_static(concat!("bt_header_axon_", $f))),)*
+                    _ => {}
+                }
+            } else if prefix == DENDRITE_PREFIX {
+                match field {
+                    $($f => return Some(HeaderName::from_static(concat!("bt_header_dendrite_", $f))),)*
+                    _ => {}
+                }
+            }
+        };
+    }
+    names!(
+        "status_code",
+        "status_message",
+        "process_time",
+        "ip",
+        "port",
+        "version",
+        "nonce",
+        "uuid",
+        "hotkey",
+        "signature"
+    );
+    HeaderName::from_bytes(format!("{prefix}{field}").as_bytes()).ok()
+}
+
 /// Write `bt_header_{side}_{field}` for each set field of `t`.
 pub fn write_terminal(map: &mut HeaderMap, prefix: &str, t: &TerminalInfo) {
     for (field, value) in t.header_values() {
-        insert(map, &format!("{prefix}{field}"), &value);
+        if let Some(name) = terminal_header_name(prefix, field) {
+            map.insert(name, header_value(&value));
+        }
     }
 }
 
@@ -152,6 +186,9 @@ pub fn insert(map: &mut HeaderMap, name: &str, value: &str) {
 
 /// A header value from arbitrary text (controls become spaces; UTF-8 is kept as obs-text).
 pub fn header_value(value: &str) -> HeaderValue {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        return v;
+    }
     let clean: String = value
         .chars()
         .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
