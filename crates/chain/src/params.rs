@@ -186,6 +186,20 @@ pub enum GlobalParam {
     AdminFreezeWindow(u16),
     /// Max epochs per block.
     MaxEpochsPerBlock(u16),
+    /// Base alpha of the moving-price EMA, in parts per billion (3,000 = 0.000003).
+    SubnetMovingAlphaPpb(u64),
+    /// Pending childkey cooldown.
+    PendingChildkeyCooldown(u64),
+    /// set_children rate limit.
+    SetChildrenRateLimit(u64),
+    /// Maximum childkey take.
+    MaxChildkeyTake(u16),
+    /// Childkey take rate limit.
+    ChildkeyTakeRateLimit(u64),
+    /// Registration price of new subnets.
+    NewSubnetBurn(TaoBalance),
+    /// Whether new subnets start with pool-side emission on.
+    NewSubnetEmissionEnabled(bool),
 }
 
 /// Applies a sudo change of a global parameter.
@@ -242,6 +256,25 @@ pub fn sudo_set_global(st: &mut State<'_>, signer: &AccountId, param: GlobalPara
             }
             p.max_epochs_per_block = v;
         }
+        GlobalParam::SubnetMovingAlphaPpb(v) => {
+            if v > 1_000_000_000 {
+                return Err(out_of_range("subnet_moving_alpha", v, "≤ 1e9 ppb (1.0)"));
+            }
+            p.subnet_moving_alpha = U64F64::from_num(v)
+                .checked_div(U64F64::from_num(1_000_000_000u32))
+                .unwrap_or(U64F64::from_num(0u32));
+        }
+        GlobalParam::PendingChildkeyCooldown(v) => p.pending_childkey_cooldown = v,
+        GlobalParam::SetChildrenRateLimit(v) => p.set_children_rate_limit = v,
+        GlobalParam::MaxChildkeyTake(v) => {
+            if v > 11_796 {
+                return Err(out_of_range("max_childkey_take", v.into(), "≤ 11796 (18%)"));
+            }
+            p.max_childkey_take = v;
+        }
+        GlobalParam::ChildkeyTakeRateLimit(v) => p.childkey_take_rate_limit = v,
+        GlobalParam::NewSubnetBurn(v) => p.new_subnet_burn = v,
+        GlobalParam::NewSubnetEmissionEnabled(v) => p.new_subnet_emission_enabled = v,
     }
     st.put_params(&p)?;
     st.emit(Event::GlobalParamSet { param });
