@@ -1,6 +1,6 @@
 //! # rustensor-yuma: the Yuma Consensus epoch as a pure function
 //!
-//! [`epoch`] takes a subnet's hyperparameters ([`EpochParams`]), one epoch's inputs
+//! [`epoch()`] takes a subnet's hyperparameters ([`EpochParams`]), one epoch's inputs
 //! ([`EpochInput`]: stake, weights, activity and registration blocks, emission) and the state
 //! carried from the previous epoch ([`EpochState`]: bonds and validator permits), and returns
 //! everything the chain stores and pays ([`EpochOutput`]): active flags, stake weights, new
@@ -19,10 +19,35 @@
 //! and unchecked arithmetic). Matrices are sparse rows of `(uid, value)`; only validators' rows
 //! are non-empty, so the cost grows with validators × uids rather than uids².
 //!
+//! ```
+//! use yuma::{EpochInput, EpochParams, EpochState, epoch};
+//!
+//! // uid 0 validates (it already holds a permit), uids 1 and 2 serve.
+//! let params = EpochParams { max_allowed_validators: 1, ..EpochParams::default() };
+//! let input = EpochInput {
+//!     n: 3,
+//!     current_block: 100,
+//!     alpha_stake: vec![1_000_000_000, 0, 0],
+//!     last_update: vec![99, 0, 0],
+//!     block_at_registration: vec![0, 0, 0],
+//!     weights: vec![vec![(1, 65535), (2, 21845)], vec![], vec![]],
+//!     rao_emission: 1_000_000_000,
+//!     ..EpochInput::default()
+//! };
+//! let mut state = EpochState::empty(3);
+//! state.validator_permits[0] = true;
+//! let out = epoch(&params, &input, &state)?;
+//! assert_eq!(out.incentive, vec![0, 49151, 16383]); // 3 : 1, as u16
+//! assert_eq!(out.dividends[0], 65535);
+//! let next = out.next_state(); // bonds and permits for the next epoch
+//! # let _ = next;
+//! # Ok::<(), yuma::YumaError>(())
+//! ```
+//!
 //! Status: complete for the epoch; conformance-tested on every file of `shared/vectors/yuma`.
 //!
 //! Modules: [`fixed`] (types, `safe_div`, conversions), [`vector`] and [`sparse`] (vector and
-//! row/column operations), [`median`] (weighted median), [`liquid_alpha`], [`epoch`] (the
+//! row/column operations), [`median`] (weighted median), [`liquid_alpha`], [`mod@epoch`] (the
 //! step-by-step epoch), [`scenario`] (JSON scenarios for `rustensor sim epoch`), [`error`].
 
 mod bonds;

@@ -1,7 +1,7 @@
 //! Liquid alpha: a per-bond EMA rate from a sigmoid of how far a weight sits from consensus.
 //!
 //! The reference builds a dense n x n alpha matrix with one `exp` per entry, but only the
-//! entries present in a weights row are ever used; [`crate::bonds`] asks for exactly those.
+//! entries present in a weights row are ever used, and the bonds step asks for exactly those.
 //! [`exp_safe`] is substrate-fixed's Taylor-series `exp` restated on integers (same bits,
 //! verified against the original in the tests), with an early exit once the terms reach 0.
 
