@@ -20,6 +20,40 @@
 //!   [`dry_run::dry_run`], [`genesis`] (dev accounts, presets), [`queries`] (read-only views
 //!   for RPC), [`invariants`].
 //!
+//! ## Using it from a node
+//!
+//! ```
+//! use chain::{ChainId, GenesisConfig, Preset, Transaction, BlockEnv, Call};
+//! use types::TaoBalance;
+//!
+//! // Genesis: dev accounts //Alice..//Ferdie, Alice as sudo, the fast local preset.
+//! let mut db = GenesisConfig::dev(Preset::Fast)?.build()?;
+//! let chain_id: ChainId = chain::genesis::chain_id(&db);
+//!
+//! // A client signs a call with the account's next nonce.
+//! let alice = keys::Keypair::from_uri("//Alice").unwrap();
+//! let bob = keys::Keypair::from_uri("//Bob").unwrap().account_id();
+//! let call = Call::TransferKeepAlive { dest: bob, value: TaoBalance::from_rao(1_000_000_000) };
+//! let tx = Transaction::sign(&alice, 0, TaoBalance::ZERO, call, &chain_id);
+//!
+//! // The pool checks it at the door; a dry run tells the fee and the outcome.
+//! let env = BlockEnv { number: 1, author: None };
+//! assert!(chain::validate_transaction(&db, &chain_id, &env, &tx)?.ready);
+//! let report = chain::dry_run(&db, &env, &tx.signer, tx.call.clone(), tx.tip)?;
+//! assert_eq!(report.outcome, chain::TxOutcome::Applied);
+//!
+//! // Applying a block returns the change set to commit atomically, plus receipts and events.
+//! let out = chain::apply_block(&db, &chain_id, &env, &[tx])?;
+//! assert_eq!(out.receipts[0].outcome, chain::TxOutcome::Applied);
+//! out.changes.apply_to(&mut db)?;
+//! assert_eq!(chain::queries::account(&db, &bob)?.free.rao(), 1_000_001_000_000_000);
+//! # Ok::<(), chain::ChainError>(())
+//! ```
+//!
+//! The node implements [`StateStore`] over its database (reads of committed state) and writes
+//! [`ChangeSet`]s; [`store::Overlay`] layers unfinalised blocks. [`apply_block_prechecked`] takes
+//! signature results computed ahead (e.g. in parallel at the pool). [`queries`] serves RPC.
+//!
 //! No floats, no hash-map iteration, no panics: the workspace's strict lints apply; fixed point
 //! is substrate-fixed where the reference uses it, and pool math is exact in integers.
 
