@@ -294,14 +294,15 @@ enum Step {
         nonce_offset: i8,
         call: Call,
     },
-    NextBlock,
+    /// Run the hooks of this many blocks (epochs fire every 10 blocks on the fast preset).
+    NextBlocks(u8),
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         8 => (0usize..10, prop_oneof![8 => Just(0i8), 1 => Just(-1i8), 1 => Just(1i8)], call())
             .prop_map(|(signer, nonce_offset, call)| Step::Tx { signer, nonce_offset, call }),
-        1 => Just(Step::NextBlock),
+        1 => (1u8..=12).prop_map(Step::NextBlocks),
     ]
 }
 
@@ -339,18 +340,24 @@ proptest! {
         check_invariants(&store, block)?;
         for step in steps {
             match step {
-                Step::NextBlock => {
-                    block += 1;
-                    let before = read(&store, block, |st| st.totals()).total_issuance.rao();
-                    let env = BlockEnv { number: block, author: Some(author) };
-                    let mut ov = Overlay::new(&store);
-                    {
-                        let mut st = State::new(&mut ov, env);
-                        chain::coinbase::on_initialize(&mut st).unwrap();
+                Step::NextBlocks(n) => {
+                    for _ in 0..n {
+                        block += 1;
+                        let before = read(&store, block, |st| st.totals()).total_issuance.rao();
+                        let env = BlockEnv { number: block, author: Some(author) };
+                        let mut ov = Overlay::new(&store);
+                        {
+                            let mut st = State::new(&mut ov, env);
+                            chain::coinbase::on_initialize(&mut st).unwrap();
+                        }
+                        ov.into_changes().apply_to(&mut store).unwrap();
+                        let after = read(&store, block, |st| st.totals()).total_issuance.rao();
+                        prop_assert!(
+                            after >= before.saturating_sub(2 * T) && after <= before + T,
+                            "hook issuance {before} -> {after}"
+                        );
+                        check_invariants(&store, block)?;
                     }
-                    ov.into_changes().apply_to(&mut store).unwrap();
-                    let after = read(&store, block, |st| st.totals()).total_issuance.rao();
-                    prop_assert!(after >= before.saturating_sub(2 * T) && after <= before + T, "hook issuance {before} -> {after}");
                 }
                 Step::Tx { signer, nonce_offset, call } => {
                     let who = acc[signer];
