@@ -33,8 +33,9 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::serve::ListenerExt as _;
-use futures::FutureExt as _;
 use futures::future::BoxFuture;
+use futures::stream::{BoxStream, Stream};
+use futures::{FutureExt as _, StreamExt as _};
 use keys::Keypair;
 use tokio::time::Instant;
 use types::AccountId;
@@ -43,7 +44,7 @@ use crate::body_hash::EMPTY_BODY_HASH;
 use crate::error::{AxonError, Error, ForwardError, VerifyError};
 use crate::headers::{self, SynapseHeaders};
 use crate::nonce::{NonceConfig, NonceStore};
-use crate::policy::{Blacklist, PriorityGate};
+use crate::policy::{Blacklist, GatePermit, PriorityGate};
 use crate::signing::{self, epistula};
 use crate::synapse::{Ping, Synapse, SynapseBody};
 use crate::terminal::{AxonInfo, TerminalInfo, status};
@@ -194,15 +195,46 @@ struct Meta {
     axon: TerminalInfo,
 }
 
+/// A route's answer: a complete JSON body, or a stream of chunks (streaming synapses).
+enum Output {
+    Full(Vec<u8>),
+    Stream(BoxStream<'static, Bytes>),
+}
+
 trait Route: Send + Sync {
     fn options(&self) -> &RouteOptions;
+    /// Parse and check the body, run the forward. `permit` is the forward slot: held until
+    /// the answer is complete (for streams, until the stream ends).
     fn run(
         &self,
         body: Bytes,
         header_hash: Option<String>,
         caller: Caller,
         meta: Meta,
-    ) -> BoxFuture<'static, Result<Vec<u8>, AxonError>>;
+        permit: GatePermit,
+    ) -> BoxFuture<'static, Result<Output, AxonError>>;
+}
+
+/// Parse a request body into `S` and, for Synapse-signed requests, check it against the
+/// signed header hash.
+fn parse_checked<S: Synapse>(
+    body: &[u8],
+    header_hash: Option<String>,
+) -> Result<SynapseBody<S>, AxonError> {
+    let parsed: SynapseBody<S> = serde_json::from_slice(body).map_err(|e| AxonError::BadBody {
+        name: S::NAME.to_string(),
+        reason: e.to_string(),
+    })?;
+    if let Some(header) = header_hash {
+        let computed = parsed
+            .synapse
+            .body_hash()
+            .map_err(|e| AxonError::Internal(e.to_string()))?;
+        if computed != header {
+            return Err(AxonError::BodyHashMismatch { header, computed });
+        }
+    }
+    Ok(parsed)
 }
 
 struct TypedRoute<S, F> {
@@ -228,32 +260,12 @@ where
         header_hash: Option<String>,
         caller: Caller,
         meta: Meta,
-    ) -> BoxFuture<'static, Result<Vec<u8>, AxonError>> {
-        let parsed: SynapseBody<S> = match serde_json::from_slice(&body) {
-            Ok(b) => b,
-            Err(e) => {
-                return futures::future::ready(Err(AxonError::BadBody {
-                    name: S::NAME.to_string(),
-                    reason: e.to_string(),
-                }))
-                .boxed();
-            }
+        permit: GatePermit,
+    ) -> BoxFuture<'static, Result<Output, AxonError>> {
+        let parsed = match parse_checked::<S>(&body, header_hash) {
+            Ok(p) => p,
+            Err(e) => return futures::future::ready(Err(e)).boxed(),
         };
-        if let Some(header) = header_hash {
-            let computed = match parsed.synapse.body_hash() {
-                Ok(h) => h,
-                Err(e) => {
-                    return futures::future::ready(Err(AxonError::Internal(e.to_string()))).boxed();
-                }
-            };
-            if computed != header {
-                return futures::future::ready(Err(AxonError::BodyHashMismatch {
-                    header,
-                    computed,
-                }))
-                .boxed();
-            }
-        }
         let SynapseBody {
             name,
             timeout,
@@ -285,10 +297,60 @@ where
                 computed_body_hash: Some(String::new()),
                 synapse: out,
             };
+            drop(permit);
             serde_json::to_vec(&body)
+                .map(Output::Full)
                 .map_err(|e| AxonError::Internal(format!("{} ({e})", new_uuid())))
         }
         .boxed()
+    }
+}
+
+struct StreamRoute<S, F> {
+    forward: F,
+    options: RouteOptions,
+    _s: PhantomData<fn() -> S>,
+}
+
+impl<S, F, St> Route for StreamRoute<S, F>
+where
+    S: Synapse,
+    F: Fn(S, Caller) -> St + Send + Sync + 'static,
+    St: Stream + Send + 'static,
+    St::Item: Into<Bytes> + Send,
+{
+    fn options(&self) -> &RouteOptions {
+        &self.options
+    }
+
+    fn run(
+        &self,
+        body: Bytes,
+        header_hash: Option<String>,
+        caller: Caller,
+        meta: Meta,
+        permit: GatePermit,
+    ) -> BoxFuture<'static, Result<Output, AxonError>> {
+        let result = parse_checked::<S>(&body, header_hash).and_then(|parsed| {
+            let forward = &self.forward;
+            let stream =
+                std::panic::catch_unwind(AssertUnwindSafe(|| forward(parsed.synapse, caller)))
+                    .map_err(|_| AxonError::Internal(new_uuid()))?;
+            let deadline = Instant::now() + meta.timeout;
+            // Chunks flow until the stream ends, panics, or the request's timeout passes; the
+            // forward slot is released when the body is done or dropped.
+            let chunks = AssertUnwindSafe(stream)
+                .catch_unwind()
+                .take_while(|r| futures::future::ready(r.is_ok()))
+                .filter_map(|r| futures::future::ready(r.ok().map(Into::into)))
+                .take_until(tokio::time::sleep_until(deadline))
+                .map(move |chunk: Bytes| {
+                    let _slot = &permit;
+                    chunk
+                });
+            Ok(Output::Stream(chunks.boxed()))
+        });
+        futures::future::ready(result).boxed()
     }
 }
 
@@ -352,6 +414,32 @@ impl Axon {
         R: IntoForward<S> + 'static,
     {
         let route = TypedRoute {
+            forward,
+            options,
+            _s: PhantomData,
+        };
+        if self
+            .routes
+            .insert(S::NAME.to_string(), Arc::new(route))
+            .is_none()
+        {
+            self.order.push(S::NAME.to_string());
+        }
+        self
+    }
+
+    /// Answer `S` with a stream of chunks (Python's `StreamingSynapse`): a 200 with
+    /// `content-type: text/event-stream`, the synapse headers, and the chunks as the body.
+    /// The stream is cut at the request's timeout. The response signature covers the headers
+    /// only (the body is not known when they are sent); see `docs/protocol.md`.
+    pub fn attach_stream<S, F, St>(mut self, forward: F, options: RouteOptions) -> Self
+    where
+        S: Synapse,
+        F: Fn(S, Caller) -> St + Send + Sync + 'static,
+        St: Stream + Send + 'static,
+        St::Item: Into<Bytes> + Send,
+    {
+        let route = StreamRoute {
             forward,
             options,
             _s: PhantomData,
@@ -544,7 +632,16 @@ async fn handle(
         start,
     };
     match process(&sh, peer, &parts.headers, hdrs, body, &ctx).await {
-        Ok(body) => reply(&sh, &ctx, status::SUCCESS, "Success", body),
+        Ok(Output::Full(body)) => reply(&sh, &ctx, status::SUCCESS, "Success", body),
+        Ok(Output::Stream(chunks)) => {
+            let mut resp = reply(&sh, &ctx, status::SUCCESS, "Success", Vec::new());
+            *resp.body_mut() = Body::from_stream(chunks.map(Ok::<_, std::convert::Infallible>));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            resp
+        }
         Err(e) => {
             let code = e.status();
             let message = e.to_string();
@@ -588,7 +685,7 @@ async fn process(
     hdrs: SynapseHeaders,
     body: Body,
     ctx: &Ctx,
-) -> Result<Vec<u8>, AxonError> {
+) -> Result<Output, AxonError> {
     let route = sh
         .routes
         .get(&ctx.name)
@@ -685,7 +782,7 @@ async fn process(
         Some(f) => f(&caller),
         None => caller.stake.map(|s| s as f64).unwrap_or(0.0),
     };
-    let _permit = sh.gate.acquire(priority, deadline, timeout_s).await?;
+    let permit = sh.gate.acquire(priority, deadline, timeout_s).await?;
 
     // 5. Body (size limit), parse, hash check, and 6. forward within the timeout.
     let bytes = match early_body {
@@ -705,7 +802,7 @@ async fn process(
             ..TerminalInfo::default()
         },
     };
-    route.run(bytes, header_hash, caller, meta).await
+    route.run(bytes, header_hash, caller, meta, permit).await
 }
 
 fn reply(sh: &Shared, ctx: &Ctx, code: u16, message: &str, body: Vec<u8>) -> Response {

@@ -16,7 +16,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::http::HeaderMap;
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
 use keys::Keypair;
 use tokio::time::Instant;
 
@@ -196,16 +199,9 @@ impl Dendrite {
             .await
     }
 
-    /// Send `synapse` to `axon` and wait up to `timeout` for the answer. Never fails: every
-    /// problem becomes a status code in `dendrite`, as in Python (503 connection refused, 408
-    /// timeout, 422 unparsable response, ...).
-    pub async fn call<S: Synapse>(
-        &self,
-        axon: &AxonInfo,
-        synapse: S,
-        timeout: Duration,
-    ) -> Response<S> {
-        let start = Instant::now();
+    /// Sign `synapse` for `axon` and send it; returns the HTTP response, or the failure as a
+    /// status code and message. Shared by [`Dendrite::call`] and [`Dendrite::call_stream`].
+    async fn send<S: Synapse>(&self, axon: &AxonInfo, synapse: &S, timeout: Duration) -> Sent {
         let timeout_s = timeout.as_secs_f64();
         let inner = &self.inner;
         let nonce = self.next_nonce();
@@ -218,12 +214,100 @@ impl Dendrite {
             hotkey: Some(inner.ss58.clone()),
             ..TerminalInfo::default()
         };
-        let axon_terminal = TerminalInfo {
+        let axon_t = TerminalInfo {
             ip: Some(axon.ip.clone()),
             port: Some(u64::from(axon.port)),
             hotkey: Some(axon_hotkey.clone()),
             ..TerminalInfo::default()
         };
+        let mut sent = Sent {
+            dendrite,
+            axon_t,
+            nonce,
+            outcome: Err((0, String::new())),
+        };
+        let body_hash = match synapse.body_hash() {
+            Ok(h) => h,
+            Err(e) => {
+                sent.outcome = Err((status::BAD_REQUEST, format!("Payload error: {e}")));
+                return sent;
+            }
+        };
+        let message =
+            signing::request_message(nonce, &inner.ss58, &axon_hotkey, &inner.uuid, &body_hash);
+        sent.dendrite.signature = Some(signing::sig_hex(&inner.keypair.sign(message.as_bytes())));
+        dendrite = sent.dendrite.clone();
+
+        let body = SynapseBody::new(
+            synapse.clone(),
+            timeout_s,
+            dendrite.clone(),
+            sent.axon_t.clone(),
+        );
+        let bytes = match serde_json::to_vec(&body) {
+            Ok(b) => b,
+            Err(e) => {
+                sent.outcome = Err((status::BAD_REQUEST, format!("Payload error: {e}")));
+                return sent;
+            }
+        };
+        let mut map = HeaderMap::new();
+        SynapseHeaders {
+            name: Some(S::NAME.to_string()),
+            timeout: Some(timeout_s),
+            dendrite,
+            axon: sent.axon_t.clone(),
+            computed_body_hash: Some(body_hash),
+        }
+        .write(&mut map);
+        for (k, v) in headers::input_obj_headers(synapse, S::REQUIRED_FIELDS) {
+            headers::insert(&mut map, &k, &v);
+        }
+        headers::insert(&mut map, "content-type", "application/json");
+        if inner.config.scheme == SignatureScheme::Epistula {
+            let ts_ms = now_ns() / 1_000_000;
+            for (k, v) in epistula::headers(
+                &inner.keypair,
+                &bytes,
+                Some(&axon_hotkey),
+                &new_uuid(),
+                ts_ms,
+            ) {
+                headers::insert(&mut map, &k.to_ascii_lowercase(), &v);
+            }
+        }
+        let url = format!("http://{}/{}", axon.authority(), S::NAME);
+        sent.outcome = inner
+            .client
+            .post(&url)
+            .headers(map)
+            .body(bytes)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, axon, S::NAME, timeout_s));
+        sent
+    }
+
+    /// Send `synapse` to `axon` and wait up to `timeout` for the answer. Never fails: every
+    /// problem becomes a status code in `dendrite`, as in Python (503 connection refused, 408
+    /// timeout, 422 unparsable response, ...).
+    pub async fn call<S: Synapse>(
+        &self,
+        axon: &AxonInfo,
+        synapse: S,
+        timeout: Duration,
+    ) -> Response<S> {
+        let start = Instant::now();
+        let timeout_s = timeout.as_secs_f64();
+        let inner = &self.inner;
+        let axon_hotkey = axon.hotkey.to_ss58();
+        let Sent {
+            dendrite,
+            axon_t: axon_terminal,
+            nonce,
+            outcome,
+        } = self.send(axon, &synapse, timeout).await;
         let fail = |code: u16,
                     message: String,
                     dendrite: TerminalInfo,
@@ -240,109 +324,20 @@ impl Dendrite {
                 auth: ResponseAuth::Absent,
             }
         };
-
-        let body_hash = match synapse.body_hash() {
-            Ok(h) => h,
-            Err(e) => {
-                return fail(
-                    status::BAD_REQUEST,
-                    format!("Payload error: {e}"),
-                    dendrite,
-                    axon_terminal,
-                    synapse,
-                );
-            }
-        };
-        let message =
-            signing::request_message(nonce, &inner.ss58, &axon_hotkey, &inner.uuid, &body_hash);
-        dendrite.signature = Some(signing::sig_hex(&inner.keypair.sign(message.as_bytes())));
-
-        let body = SynapseBody::new(
-            synapse.clone(),
-            timeout_s,
-            dendrite.clone(),
-            axon_terminal.clone(),
-        );
-        let bytes = match serde_json::to_vec(&body) {
-            Ok(b) => b,
-            Err(e) => {
-                return fail(
-                    status::BAD_REQUEST,
-                    format!("Payload error: {e}"),
-                    dendrite,
-                    axon_terminal,
-                    synapse,
-                );
-            }
-        };
-        let mut map = HeaderMap::new();
-        SynapseHeaders {
-            name: Some(S::NAME.to_string()),
-            timeout: Some(timeout_s),
-            dendrite: dendrite.clone(),
-            axon: axon_terminal.clone(),
-            computed_body_hash: Some(body_hash),
-        }
-        .write(&mut map);
-        for (k, v) in headers::input_obj_headers(&synapse, S::REQUIRED_FIELDS) {
-            headers::insert(&mut map, &k, &v);
-        }
-        headers::insert(&mut map, "content-type", "application/json");
-        if inner.config.scheme == SignatureScheme::Epistula {
-            let ts_ms = now_ns() / 1_000_000;
-            for (k, v) in epistula::headers(
-                &inner.keypair,
-                &bytes,
-                Some(&axon_hotkey),
-                &new_uuid(),
-                ts_ms,
-            ) {
-                headers::insert(&mut map, &k.to_ascii_lowercase(), &v);
-            }
-        }
-
-        let url = format!("http://{}/{}", axon.authority(), S::NAME);
-        let sent = inner
-            .client
-            .post(&url)
-            .headers(map)
-            .body(bytes)
-            .timeout(timeout)
-            .send()
-            .await;
-        let result = match sent {
+        let result = match outcome {
             Ok(resp) => {
                 let code = resp.status().as_u16();
                 let hdrs = resp.headers().clone();
-                resp.bytes().await.map(|b| (code, hdrs, b))
+                resp.bytes()
+                    .await
+                    .map(|b| (code, hdrs, b))
+                    .map_err(|e| transport_error(&e, axon, S::NAME, timeout_s))
             }
             Err(e) => Err(e),
         };
         let (code, resp_headers, resp_body) = match result {
             Ok(r) => r,
-            Err(e) => {
-                let (code, msg) = if e.is_timeout() {
-                    (
-                        status::TIMEOUT,
-                        format!("Request timeout after {} seconds", py_float_repr(timeout_s)),
-                    )
-                } else if e.is_connect() {
-                    (
-                        status::UNAVAILABLE,
-                        format!(
-                            "Service unavailable at {}:{}/{}",
-                            axon.ip,
-                            axon.port,
-                            S::NAME
-                        ),
-                    )
-                } else if e.is_body() || e.is_decode() {
-                    (status::BAD_REQUEST, format!("Payload error: {e}"))
-                } else {
-                    (status::INTERNAL, format!("Client error: {e}"))
-                };
-                return fail(code, msg, dendrite, axon_terminal, synapse);
-            }
+            Err((code, msg)) => return fail(code, msg, dendrite, axon_terminal, synapse),
         };
 
         let server = SynapseHeaders::parse(&resp_headers);
@@ -375,16 +370,7 @@ impl Dendrite {
                 }
             }
         } else {
-            let msg = serde_json::from_slice::<serde_json::Value>(&resp_body)
-                .ok()
-                .and_then(|v| {
-                    v.get("message").map(|m| {
-                        m.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| m.to_string())
-                    })
-                });
-            let Some(msg) = msg else {
+            let Some(msg) = error_message(&resp_body) else {
                 return fail(
                     status::UNPARSEABLE,
                     format!("Failed to parse response: HTTP {code} without a JSON message"),
@@ -402,18 +388,7 @@ impl Dendrite {
         d.status_code = a.status_code;
         d.status_message = a.status_message.clone();
         d.process_time = Some(start.elapsed().as_secs_f64());
-        let bad_sig = match auth {
-            ResponseAuth::Invalid => Some(format!(
-                "Response signature from {} did not verify",
-                axon_hotkey
-            )),
-            ResponseAuth::Verified => None,
-            _ if inner.config.require_signed_responses && inner.config.verify_responses => {
-                Some(format!("Response from {} is not signed", axon_hotkey))
-            }
-            _ => None,
-        };
-        if let Some(msg) = bad_sig {
+        if let Some(msg) = self.signature_problem(auth, &axon_hotkey) {
             // Do not hand back a body we cannot attribute to the axon.
             let mut r = fail(status::BAD_RESPONSE_SIGNATURE, msg, d, a, synapse);
             r.auth = auth;
@@ -425,6 +400,186 @@ impl Dendrite {
             axon: a,
             auth,
         }
+    }
+
+    /// Why a response with this authentication is refused, if it is.
+    fn signature_problem(&self, auth: ResponseAuth, axon_hotkey: &str) -> Option<String> {
+        let cfg = &self.inner.config;
+        match auth {
+            ResponseAuth::Invalid => Some(format!(
+                "Response signature from {axon_hotkey} did not verify"
+            )),
+            ResponseAuth::Verified => None,
+            _ if cfg.require_signed_responses && cfg.verify_responses => {
+                Some(format!("Response from {axon_hotkey} is not signed"))
+            }
+            _ => None,
+        }
+    }
+
+    /// Call a streaming synapse (Python's `StreamingSynapse`): on a 200 the body arrives as
+    /// chunks in [`StreamResponse::chunks`]; otherwise the statuses are set as in
+    /// [`Dendrite::call`] and there are no chunks. `timeout` covers the whole stream. The
+    /// response signature, when present, covers the headers only.
+    pub async fn call_stream<S: Synapse>(
+        &self,
+        axon: &AxonInfo,
+        synapse: S,
+        timeout: Duration,
+    ) -> StreamResponse {
+        let start = Instant::now();
+        let timeout_s = timeout.as_secs_f64();
+        let axon_hotkey = axon.hotkey.to_ss58();
+        let inner = &self.inner;
+        let Sent {
+            mut dendrite,
+            axon_t,
+            nonce,
+            outcome,
+        } = self.send(axon, &synapse, timeout).await;
+        let mut out = StreamResponse {
+            dendrite: TerminalInfo::default(),
+            axon: axon_t.clone(),
+            auth: ResponseAuth::Absent,
+            chunks: None,
+        };
+        let resp = match outcome {
+            Ok(r) => r,
+            Err((code, msg)) => {
+                dendrite.status_code = Some(u64::from(code));
+                dendrite.status_message = Some(msg);
+                dendrite.process_time = Some(start.elapsed().as_secs_f64());
+                out.dendrite = dendrite;
+                return out;
+            }
+        };
+        let code = resp.status().as_u16();
+        let server = SynapseHeaders::parse(resp.headers());
+        let mut local_a = axon_t;
+        let mut streaming = None;
+        let body = if code == status::SUCCESS {
+            local_a.status_code = Some(u64::from(code));
+            streaming = Some(resp);
+            None
+        } else {
+            let bytes = resp.bytes().await.unwrap_or_default();
+            local_a.status_code = Some(u64::from(code));
+            local_a.status_message = Some(
+                error_message(&bytes)
+                    .unwrap_or_else(|| format!("Failed to parse response: HTTP {code}")),
+            );
+            Some(bytes)
+        };
+        out.auth = if inner.config.verify_responses {
+            check_response_signature(
+                &server,
+                body.as_deref().unwrap_or_default(),
+                axon,
+                &inner.ss58,
+                &inner.uuid,
+                nonce,
+            )
+        } else {
+            ResponseAuth::Absent
+        };
+        let mut d = server.dendrite.merged_over(&dendrite);
+        let a = server.axon.merged_over(&local_a);
+        d.status_code = a.status_code;
+        d.status_message = a.status_message.clone();
+        d.process_time = Some(start.elapsed().as_secs_f64());
+        out.axon = a;
+        if let Some(msg) = self.signature_problem(out.auth, &axon_hotkey) {
+            d.status_code = Some(u64::from(status::BAD_RESPONSE_SIGNATURE));
+            d.status_message = Some(msg);
+        } else if let Some(resp) = streaming {
+            let (ip, port) = (axon.ip.clone(), axon.port);
+            out.chunks = Some(
+                resp.bytes_stream()
+                    .map(move |r| {
+                        r.map_err(|e| {
+                            let probe = AxonInfo::new(ip.clone(), port, types::AccountId([0; 32]));
+                            transport_error(&e, &probe, S::NAME, timeout_s).1
+                        })
+                    })
+                    .boxed(),
+            );
+        }
+        out.dendrite = d;
+        out
+    }
+}
+
+/// A request that was signed and sent (or failed on the way).
+struct Sent {
+    dendrite: TerminalInfo,
+    axon_t: TerminalInfo,
+    nonce: u64,
+    outcome: Result<reqwest::Response, (u16, String)>,
+}
+
+/// The `{"message": ...}` of an error response.
+fn error_message(body: &[u8]) -> Option<String> {
+    let v = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    let m = v.get("message")?;
+    Some(
+        m.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| m.to_string()),
+    )
+}
+
+/// Map a transport failure to Python's dendrite status codes and messages.
+fn transport_error(
+    e: &reqwest::Error,
+    axon: &AxonInfo,
+    name: &str,
+    timeout_s: f64,
+) -> (u16, String) {
+    if e.is_timeout() {
+        (
+            status::TIMEOUT,
+            format!("Request timeout after {} seconds", py_float_repr(timeout_s)),
+        )
+    } else if e.is_connect() {
+        (
+            status::UNAVAILABLE,
+            format!("Service unavailable at {}:{}/{}", axon.ip, axon.port, name),
+        )
+    } else if e.is_body() || e.is_decode() {
+        (status::BAD_REQUEST, format!("Payload error: {e}"))
+    } else {
+        (status::INTERNAL, format!("Client error: {e}"))
+    }
+}
+
+/// The outcome of [`Dendrite::call_stream`].
+pub struct StreamResponse {
+    /// Our terminal; `status_code`/`status_message` summarise the call.
+    pub dendrite: TerminalInfo,
+    /// The axon's terminal from the response headers.
+    pub axon: TerminalInfo,
+    /// How the response headers were authenticated.
+    pub auth: ResponseAuth,
+    /// The body chunks, on success; an `Err` item is a transport failure mid-stream
+    /// (e.g. `Request timeout after … seconds`).
+    pub chunks: Option<BoxStream<'static, Result<Bytes, String>>>,
+}
+
+impl std::fmt::Debug for StreamResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamResponse")
+            .field("dendrite", &self.dendrite)
+            .field("axon", &self.axon)
+            .field("auth", &self.auth)
+            .field("streaming", &self.chunks.is_some())
+            .finish()
+    }
+}
+
+impl StreamResponse {
+    /// `dendrite.status_code == 200`.
+    pub fn is_success(&self) -> bool {
+        self.dendrite.status_code == Some(u64::from(status::SUCCESS))
     }
 }
 

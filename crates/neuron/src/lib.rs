@@ -18,7 +18,7 @@
 //! * [`error`]: one error enum per domain.
 //!
 //! Status: request/response synapses interoperate with bittensor 10.5.0 in both directions
-//! (see `tests/`). Not yet: streaming synapses, metagraph sync (the blacklist takes any
+//! (see `tests/`), streaming synapses included. Not yet: metagraph sync (the blacklist takes any
 //! [`StakeView`]), external-IP discovery.
 
 pub mod axon;
@@ -37,7 +37,7 @@ pub use axon::{
     Axon, AxonConfig, Caller, IntoForward, PROTOCOL_VERSION, RouteOptions, RunningAxon,
     SignatureScheme,
 };
-pub use dendrite::{Dendrite, DendriteConfig, Response, ResponseAuth};
+pub use dendrite::{Dendrite, DendriteConfig, Response, ResponseAuth, StreamResponse};
 pub use error::{AxonError, Error, ForwardError, VerifyError};
 pub use nonce::{NonceConfig, NonceStore};
 pub use policy::{Blacklist, StakeView};
