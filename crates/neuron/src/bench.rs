@@ -435,7 +435,11 @@ fn spawn_ready(mut cmd: Command) -> Result<ChildAxon, Error> {
         .map_err(|e| Error::Other(format!("cannot start {cmd:?}: {e}")))?;
     let mut line = String::new();
     if let Some(out) = child.stdout.take() {
-        let _ = std::io::BufReader::new(out).read_line(&mut line);
+        let mut reader = std::io::BufReader::new(out);
+        let _ = reader.read_line(&mut line);
+        // Keep draining: a closed pipe would make every later log line of the child fail
+        // (and cost it time while it is being measured).
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     }
     let bob = keys::Keypair::from_uri("//Bob").map_err(|e| Error::Other(e.to_string()))?;
     let axon = ChildAxon {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{Echo, echo_forward};
 use neuron::{
     Axon, AxonConfig, AxonInfo, Blacklist, Dendrite, DendriteConfig, ForwardError, ResponseAuth,
-    RunningAxon, SignatureScheme, Synapse,
+    RouteOptions, RunningAxon, SignatureScheme, Synapse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -379,6 +379,93 @@ async fn priority_by_stake_under_load() {
         assert!(t.await.unwrap().is_success());
     }
     assert_eq!(*order.lock().unwrap(), vec!["Alice", "Dave", "Charlie"]);
+    axon.shutdown().await;
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Tokens {
+    #[serde(default)]
+    prompt: String,
+    #[serde(default)]
+    completion: String,
+}
+impl Synapse for Tokens {
+    const NAME: &'static str = "Tokens";
+    const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["prompt"];
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_synapse() {
+    use futures::StreamExt as _;
+    let axon = Axon::new(key("//Bob"), AxonConfig::loopback(0))
+        .attach_stream(
+            |t: Tokens, _| {
+                let words: Vec<String> = t.prompt.split(' ').map(|w| format!("{w} ")).collect();
+                let forever = t.prompt == "hang";
+                futures::stream::iter(words).chain(futures::stream::unfold(
+                    forever,
+                    |f| async move {
+                        if f {
+                            futures::future::pending::<()>().await;
+                        }
+                        None::<(String, bool)>
+                    },
+                ))
+            },
+            RouteOptions::new(),
+        )
+        .serve()
+        .await
+        .unwrap();
+    let d = Dendrite::with_config(
+        key("//Alice"),
+        DendriteConfig {
+            require_signed_responses: true,
+            ..DendriteConfig::default()
+        },
+    )
+    .unwrap();
+    let r = d
+        .call_stream(
+            &axon.info(),
+            Tokens {
+                prompt: "a b c".into(),
+                completion: String::new(),
+            },
+            T,
+        )
+        .await;
+    assert!(r.is_success(), "{:?}", r.dendrite);
+    assert_eq!(r.auth, ResponseAuth::HeadersOnly);
+    let chunks: Vec<_> = r.chunks.unwrap().collect().await;
+    let text: String = chunks
+        .into_iter()
+        .map(|c| String::from_utf8(c.unwrap().to_vec()).unwrap())
+        .collect();
+    assert_eq!(text, "a b c ");
+
+    // A stream that never ends is cut at the timeout.
+    let t0 = std::time::Instant::now();
+    let r = d
+        .call_stream(
+            &axon.info(),
+            Tokens {
+                prompt: "hang".into(),
+                completion: String::new(),
+            },
+            Duration::from_secs(1),
+        )
+        .await;
+    let chunks: Vec<_> = r.chunks.unwrap().collect().await;
+    assert_eq!(chunks[0].as_ref().unwrap().as_ref(), b"hang ");
+    assert!(t0.elapsed() < Duration::from_secs(3));
+
+    // Errors come back as statuses, without chunks.
+    let r = dendrite("//Alice")
+        .call_stream(&axon.info(), Echo::default(), T)
+        .await;
+    assert_eq!(r.dendrite.status_code, Some(404));
+    assert!(r.chunks.is_none());
     axon.shutdown().await;
 }
 

@@ -75,6 +75,19 @@ impl neuron::Synapse for Req {
     const REQUIRED_FIELDS: &'static [&'static str] = &["prompt", "k"];
 }
 
+/// Python's `StreamingSynapse` example: the completion streams back as text chunks.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Tokens {
+    #[serde(default)]
+    prompt: String,
+    #[serde(default)]
+    completion: String,
+}
+impl neuron::Synapse for Tokens {
+    const NAME: &'static str = "Tokens";
+    const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["prompt"];
+}
+
 /// The same synapse declared without `REQUIRED_FIELDS`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct ReqNoPlaceholders {
@@ -96,6 +109,23 @@ class Mixed(bt.Synapse):
     text: str = ""
     out: str = ""
     required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("f", "d", "tags", "flag", "maybe", "text")
+
+class Tokens(bt.StreamingSynapse):
+    prompt: str = ""
+    completion: str = ""
+    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("prompt",)
+
+    async def process_streaming_response(self, response):
+        async for chunk in response.content.iter_any():
+            text = chunk.decode()
+            self.completion += text
+            yield text
+
+    def extract_response_json(self, response) -> dict:
+        return {"prompt": self.prompt, "completion": self.completion}
+
+    def deserialize(self):
+        return self.completion
 
 def mixed_sample():
     return Mixed(f=1e-05, d={"a": 1, "b": -2}, tags=["it's", 'say "hi"', "tab\there", "caf\u00e9 \u2713", "back\\slash"],
@@ -136,6 +166,11 @@ async def main():
     out["mixed"] = {**summary(r), "out": r.out}
     r = await d.call(target_axon=info, synapse=bt.Synapse(), deserialize=False)
     out["ping"] = summary(r)
+    items = []
+    async for item in d.call_stream(target_axon=info, synapse=Tokens(prompt="a b c"), deserialize=False):
+        items.append(item)
+    last = items[-1]
+    out["stream"] = {"chunks": items[:-1], "status": last.dendrite.status_code, "completion": last.completion}
     r = await d.call(target_axon=info, synapse=Nope(x=1), deserialize=False)
     out["nope"] = summary(r)
     for name in ["Eve", "Bob"]:
@@ -180,6 +215,13 @@ async fn python_dendrite_queries_rust_axon() {
             m.out = "ok".into();
             m
         })
+        .attach_stream(
+            |t: Tokens, _| {
+                let words: Vec<String> = t.prompt.split(' ').map(|w| format!("{w} ")).collect();
+                futures::stream::iter(words)
+            },
+            RouteOptions::new(),
+        )
         .serve()
         .await
         .unwrap();
@@ -228,10 +270,14 @@ async fn python_dendrite_queries_rust_axon() {
     assert_eq!(v["mixed"]["status"], 200, "{}", v["mixed"]);
     assert_eq!(v["mixed"]["out"], "ok");
     assert_eq!(v["ping"]["status"], 200);
+    // A Python StreamingSynapse reads our chunked answer.
+    assert_eq!(v["stream"]["status"], 200, "{}", v["stream"]);
+    assert_eq!(v["stream"]["completion"], "a b c ");
+    assert!(!v["stream"]["chunks"].as_array().unwrap().is_empty());
     assert_eq!(v["nope"]["status"], 404);
     assert_eq!(
         v["nope"]["message"],
-        "Synapse name 'Nope' not found. Available synapses ['Synapse', 'Echo', 'Mixed']"
+        "Synapse name 'Nope' not found. Available synapses ['Synapse', 'Echo', 'Mixed', 'Tokens']"
     );
     assert_eq!(v["Eve"]["status"], 403);
     assert_eq!(
@@ -295,6 +341,16 @@ axon.attach(forward_fn=forward, blacklist_fn=blacklist)
 axon.attach(forward_fn=forward_mixed)
 axon.attach(forward_fn=forward_slow)
 axon.attach(forward_fn=forward_req)
+
+def forward_tokens(synapse: Tokens) -> Tokens.BTStreamingResponse:
+    words = synapse.prompt.split(" ")
+    async def streamer(send):
+        for w in words:
+            await send({"type": "http.response.body", "body": (w + " ").encode(), "more_body": True})
+            await asyncio.sleep(0.01)
+    return synapse.create_streaming_response(streamer)
+
+axon.attach(forward_fn=forward_tokens)
 axon.fast_config.host = "127.0.0.1"
 axon.start()
 print("READY", flush=True)
@@ -337,9 +393,10 @@ fn start_python_axon(py: &std::path::Path, name: &str) -> (PyChild, u16) {
             .unwrap(),
     );
     let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut reader = BufReader::new(child.0.stdout.take().unwrap());
+    reader.read_line(&mut line).unwrap();
+    // Keep draining its stdout: a closed pipe makes every later log line fail in Python.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     assert_eq!(line.trim(), "READY", "python axon did not start");
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -429,6 +486,29 @@ async fn rust_dendrite_queries_python_axon() {
         .await;
     // (bittensor 10.5.0 fails to build the synapse from headers and answers 500.)
     assert_eq!(r.status_code(), 500, "{:?}", r.dendrite);
+
+    // Streaming: the Python axon's BTStreamingResponse arrives as chunks.
+    {
+        use futures::StreamExt as _;
+        let r = alice
+            .call_stream(
+                &info,
+                Tokens {
+                    prompt: "x y z".into(),
+                    completion: String::new(),
+                },
+                t,
+            )
+            .await;
+        assert!(r.is_success(), "{:?}", r.dendrite);
+        let text: Vec<u8> = r
+            .chunks
+            .unwrap()
+            .map(|c| c.unwrap().to_vec())
+            .concat()
+            .await;
+        assert_eq!(String::from_utf8(text).unwrap(), "x y z ");
+    }
 
     // Concurrent callers, each its own dendrite (Python checks nonces in arrival order).
     let futs = (0..8).map(|i| {
