@@ -356,7 +356,7 @@ async fn priority_by_stake_under_load() {
         let o = o.clone();
         async move {
             o.lock().unwrap().push(e.text.clone());
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(600)).await;
             e
         }
     })
@@ -373,7 +373,8 @@ async fn priority_by_stake_under_load() {
                 .call(&info, Echo::new(who, 0, vec![]), T)
                 .await
         }));
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        // Generous spacing so arrival order is certain even on a loaded machine.
+        tokio::time::sleep(Duration::from_millis(150)).await;
     }
     for t in tasks {
         assert!(t.await.unwrap().is_success());
