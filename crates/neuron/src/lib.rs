@@ -14,7 +14,7 @@
 //! * [`signing`]: request/response messages and Epistula v2;
 //! * [`nonce`]: the bounded, atomic replay store;
 //! * [`policy`]: stake blacklist ([`Blacklist`], [`StakeView`]) and the priority gate;
-//! * [`axon`], [`dendrite`]: server and client; [`bench`]: the load tool;
+//! * [`axon`], [`dendrite`]: server and client; [`bench`](mod@bench): the load tool;
 //! * [`error`]: one error enum per domain.
 //!
 //! Status: request/response synapses interoperate with bittensor 10.5.0 in both directions
