@@ -14,7 +14,7 @@
 //!   [`registration`], [`serving`], [`weights`], [`pool`], [`hotkeys`], [`shares`],
 //!   [`staking`], [`delegation`], [`childkeys`],
 //!   [`swap_keys`], [`identity`], [`coinbase`], [`epoch`];
-//! - [`call`], [`transaction`] (signing payload, verification), [`fees`], [`events`],
+//! - [`call`] and [`dispatch`] (routing calls to domain functions), [`transaction`] (signing payload, verification), [`fees`], [`events`],
 //!   [`error`] (one enum, each error with a hint);
 //! - [`runtime::apply_block`] (hooks, then transactions; returns the change set and receipts),
 //!   [`dry_run::dry_run`], [`genesis`] (dev accounts, presets), [`queries`] (read-only views
@@ -62,6 +62,7 @@ pub mod call;
 pub mod childkeys;
 pub mod coinbase;
 pub mod delegation;
+pub mod dispatch;
 pub mod dry_run;
 pub mod epoch;
 pub mod error;
