@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --release -p rustensor-neuron --example axon_bench -- \
 //!     [--duration SECS] [--python PATH | --venv DIR | --no-python]
+//!     [--target HOST:PORT [--hotkey SS58]]   # load an axon that is already running
+//!     [--serve PORT]                         # only serve the benchmark axon
 //! ```
 //! Both axons run in their own process (ours: this binary with `--serve PORT`), so the
 //! server CPU per request is measured apart from the load generator. Without `--python`, a
@@ -24,6 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut venv = std::env::temp_dir().join("rustensor-bench-venv");
     let mut with_python = true;
     let mut serve: Option<u16> = None;
+    let mut target: Option<String> = None;
+    let mut hotkey = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty".to_string(); // //Bob
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -35,6 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--venv" => venv = args.next().ok_or("--venv DIR")?.into(),
             "--no-python" => with_python = false,
             "--serve" => serve = Some(args.next().ok_or("--serve PORT")?.parse()?),
+            "--target" => target = Some(args.next().ok_or("--target HOST:PORT")?),
+            "--hotkey" => hotkey = args.next().ok_or("--hotkey SS58")?,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -44,6 +50,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     if let Some(port) = serve {
         rt.block_on(serve_bench_axon(port))?;
+        return Ok(());
+    }
+    if let Some(t) = target {
+        // Load an axon that is already running (it must answer `Echo`).
+        let (host, port) = t.rsplit_once(':').ok_or("--target HOST:PORT")?;
+        let info =
+            neuron::AxonInfo::new(host, port.parse()?, types::AccountId::from_ss58(&hotkey)?);
+        println!(
+            "{}",
+            rt.block_on(neuron::bench::bench_target(&info, &t, &cfg, None))?
+        );
         return Ok(());
     }
     let exe = std::env::current_exe()?;
