@@ -347,6 +347,27 @@ pub enum Call {
         /// Swap or Keep.
         claim_type: RootClaimType,
     },
+    /// Change a subnet's token symbol (owner).
+    UpdateSymbol {
+        /// The subnet.
+        netuid: NetUid,
+        /// New symbol (UTF-8, ≤ 32 bytes).
+        symbol: Vec<u8>,
+    },
+    /// Change a subnet's owner hotkey (owner).
+    SetSubnetOwnerHotkey {
+        /// The subnet.
+        netuid: NetUid,
+        /// New owner hotkey (of the owner's coldkey).
+        hotkey: AccountId,
+    },
+    /// Stake the miner incentive of the signer's hotkeys on `netuid` to `hotkey` instead.
+    SetColdkeyAutoStakeHotkey {
+        /// The subnet.
+        netuid: NetUid,
+        /// The receiving hotkey.
+        hotkey: AccountId,
+    },
 }
 
 impl Call {
@@ -391,6 +412,9 @@ impl Call {
             Call::SetChildren { .. } => "set_children",
             Call::SetChildkeyTake { .. } => "set_childkey_take",
             Call::SetRootClaimType { .. } => "set_root_claim_type",
+            Call::UpdateSymbol { .. } => "update_symbol",
+            Call::SetSubnetOwnerHotkey { .. } => "set_subnet_owner_hotkey",
+            Call::SetColdkeyAutoStakeHotkey { .. } => "set_coldkey_auto_stake_hotkey",
         }
     }
 }

@@ -249,5 +249,12 @@ pub fn dispatch(st: &mut State<'_>, signer: &AccountId, call: &Call) -> Result<(
             });
             Ok(())
         }
+        Call::UpdateSymbol { netuid, symbol } => subnets::update_symbol(st, signer, netuid, symbol),
+        Call::SetSubnetOwnerHotkey { netuid, hotkey } => {
+            subnets::set_owner_hotkey(st, signer, netuid, &hotkey)
+        }
+        Call::SetColdkeyAutoStakeHotkey { netuid, hotkey } => {
+            staking::set_auto_stake_hotkey(st, signer, netuid, &hotkey)
+        }
     }
 }

@@ -306,7 +306,8 @@ fn pay(
         if *hk == subnet.owner_hotkey || owner.as_ref() == Some(&subnet.owner) {
             withheld = withheld.saturating_add(share);
         } else if let Some(owner) = owner {
-            shares::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(share))?;
+            let dest = crate::staking::auto_stake_hotkey(st, &owner, netuid)?.unwrap_or(*hk);
+            shares::credit(st, &dest, netuid, &owner, AlphaBalance::from_rao(share))?;
             paid_server = paid_server.saturating_add(share);
         }
     }
@@ -588,6 +589,45 @@ mod tests {
             t.read(|st| shares::stake_of(st, &hk, NET, &swapper)).rao(),
             0
         );
+        t.assert_conservation();
+    }
+
+    #[test]
+    fn auto_stake_redirects_miner_incentive() {
+        let mut t = TestChain::with_subnet(1_000 * T, 1_000 * T);
+        t.set_hparam(NET, HyperparamValue::CommitRevealEnabled(false));
+        let (vck, vhk, mck, mhk, pot) = (acct(1), acct(2), acct(4), acct(5), acct(6));
+        t.fund(&vck, 1_000 * T);
+        t.fund(&mck, 1_000 * T);
+        t.with(|st| {
+            crate::registration::burned_register(st, &vck, NET, &vhk, None)?;
+            crate::registration::burned_register(st, &mck, NET, &mhk, None)?;
+            crate::hotkeys::ensure_hotkey(st, &mck, &pot)?;
+            crate::staking::set_auto_stake_hotkey(st, &mck, NET, &pot)?;
+            staking::add_stake(st, &vck, &vhk, NET, TaoBalance::from_rao(100 * T), None).map(|_| ())
+        })
+        .unwrap();
+        t.set_block(10);
+        t.with(|st| run_epoch(st, NET, PendingEmission::default(), 0))
+            .unwrap();
+        t.set_block(11);
+        t.with(|st| crate::weights::set_weights(st, &vhk, NET, &[2], &[1], 0))
+            .unwrap();
+        let pots = PendingEmission {
+            server: AlphaBalance::from_rao(10 * T),
+            ..PendingEmission::default()
+        };
+        t.with(|st| {
+            let mut s = st.subnet(NET)?;
+            s.pool.alpha_out = s.pool.alpha_out.saturating_add(pots.total());
+            st.put_subnet(&s)
+        })
+        .unwrap();
+        t.set_block(20);
+        t.with(|st| run_epoch(st, NET, pots.clone(), 10)).unwrap();
+        let on_pot = t.read(|st| shares::stake_of(st, &pot, NET, &mck)).rao();
+        let on_miner = t.read(|st| shares::stake_of(st, &mhk, NET, &mck)).rao();
+        assert!(on_pot > 9 * T && on_miner == 0, "{on_pot} {on_miner}");
         t.assert_conservation();
     }
 

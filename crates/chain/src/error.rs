@@ -94,6 +94,9 @@ pub enum ChainError {
     /// Staking into a subnet before start_call.
     #[error("subnet {0} has not been started: its token is not tradable yet")]
     SubtokenDisabled(NetUid),
+    /// Another subnet uses this symbol.
+    #[error("another subnet already uses this symbol")]
+    SymbolAlreadyInUse,
     /// A subnet identity field is too long.
     #[error("the subnet identity field '{0}' is too long")]
     InvalidIdentity(String),
@@ -379,6 +382,7 @@ impl ChainError {
                 "wait until the given block and call start_call again"
             }
             SubtokenDisabled(_) => "wait for the subnet owner to call start_call",
+            SymbolAlreadyInUse => "choose another symbol",
             InvalidIdentity(_) => "shorten the field (at most 256 bytes; the name at most 64)",
             HyperparamOutOfRange { .. } => "choose a value inside the allowed range",
             HyperparamRootOnly(_) => "ask the sudo key holder to set it",

@@ -281,6 +281,29 @@ pub enum Event {
         /// Its choice.
         claim_type: crate::schema::RootClaimType,
     },
+    /// A subnet's token symbol changed.
+    SymbolUpdated {
+        /// The subnet.
+        netuid: NetUid,
+        /// New symbol (UTF-8).
+        symbol: Vec<u8>,
+    },
+    /// A subnet's owner hotkey changed.
+    OwnerHotkeySet {
+        /// The subnet.
+        netuid: NetUid,
+        /// New owner hotkey.
+        hotkey: AccountId,
+    },
+    /// A coldkey chose where its miners' incentive on a subnet is staked.
+    AutoStakeSet {
+        /// The coldkey.
+        coldkey: AccountId,
+        /// The subnet.
+        netuid: NetUid,
+        /// The receiving hotkey.
+        hotkey: AccountId,
+    },
     /// A subnet's epoch ran and paid out.
     EpochRun {
         /// The subnet.

@@ -94,6 +94,9 @@ pub fn weight(call: &Call) -> u64 {
         }
         Call::SetChildren { .. } => 100_000_000,
         Call::SetRootClaimType { .. } => 20_000_000,
+        Call::UpdateSymbol { .. }
+        | Call::SetSubnetOwnerHotkey { .. }
+        | Call::SetColdkeyAutoStakeHotkey { .. } => 30_000_000,
         Call::RecycleAlpha { .. } | Call::BurnAlpha { .. } => 200_000_000,
     }
 }

@@ -70,6 +70,8 @@ pub struct SubnetInfo {
     pub next_epoch_block: BlockNumber,
     /// Identity.
     pub identity: Option<SubnetIdentity>,
+    /// Token symbol (UTF-8).
+    pub symbol: Vec<u8>,
     /// Hyperparameters.
     pub hyperparams: Hyperparams,
 }
@@ -168,6 +170,7 @@ fn subnet_info(s: crate::schema::Subnet) -> SubnetInfo {
         last_epoch_block: s.last_epoch_block,
         next_epoch_block: s.last_epoch_block.saturating_add(u64::from(s.hp.tempo)),
         identity: s.identity,
+        symbol: s.symbol,
         hyperparams: s.hp,
     }
 }

@@ -186,6 +186,8 @@ pub struct Subnet {
     pub last_block_emission: BlockEmission,
     /// TAO paid for registrations, all time.
     pub recycled_for_registration: TaoBalance,
+    /// Token symbol (UTF-8).
+    pub symbol: Vec<u8>,
 }
 
 /// Where a neuron serves.
@@ -330,6 +332,9 @@ pub struct ColdkeyInfo {
     pub identity: Option<ChainIdentity>,
     /// How its root dividends are paid.
     pub root_claim: RootClaimType,
+    /// Per subnet, the hotkey that receives its hotkeys' miner incentive
+    /// (set_coldkey_auto_stake_hotkey).
+    pub auto_stake: Vec<(NetUid, AccountId)>,
 }
 
 /// The share pool of one hotkey on one subnet: stakers own shares of `alpha`.

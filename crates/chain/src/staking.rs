@@ -136,6 +136,42 @@ pub fn destroy_alpha(
     Ok(())
 }
 
+/// set_coldkey_auto_stake_hotkey: miner incentive earned by the signer's hotkeys on `netuid`
+/// is staked to `hotkey` (which must exist) instead of the earning hotkey.
+pub fn set_auto_stake_hotkey(
+    st: &mut State<'_>,
+    coldkey: &AccountId,
+    netuid: NetUid,
+    hotkey_id: &AccountId,
+) -> Result<()> {
+    st.subnet(netuid)?;
+    hotkey(st, hotkey_id)?;
+    let mut ck = st.get_or_default::<crate::storage::Coldkeys>(coldkey)?;
+    ck.auto_stake.retain(|(n, _)| *n != netuid);
+    ck.auto_stake.push((netuid, *hotkey_id));
+    st.put::<crate::storage::Coldkeys>(coldkey, &ck)?;
+    st.emit(Event::AutoStakeSet {
+        coldkey: *coldkey,
+        netuid,
+        hotkey: *hotkey_id,
+    });
+    Ok(())
+}
+
+/// Where a coldkey's miner incentive on `netuid` is staked (None: the earning hotkey).
+pub fn auto_stake_hotkey(
+    st: &State<'_>,
+    coldkey: &AccountId,
+    netuid: NetUid,
+) -> Result<Option<AccountId>> {
+    Ok(st
+        .get_or_default::<crate::storage::Coldkeys>(coldkey)?
+        .auto_stake
+        .iter()
+        .find(|(n, _)| *n == netuid)
+        .map(|(_, h)| *h))
+}
+
 /// A limit: (limit price in rao per α, allow partial fill).
 pub type Limit = Option<(u64, bool)>;
 

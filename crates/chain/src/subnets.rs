@@ -63,8 +63,90 @@ pub fn new_subnet(
         last_owner_change: Vec::new(),
         last_block_emission: BlockEmission::default(),
         recycled_for_registration: TaoBalance::ZERO,
+        symbol: default_symbol(netuid),
     }
 }
+
+/// Default token symbols by netuid (root is τ), then the netuid's own number.
+pub fn default_symbol(netuid: NetUid) -> Vec<u8> {
+    const SYMBOLS: [&str; 25] = [
+        "τ", "α", "β", "γ", "δ", "ε", "ζ", "η", "θ", "ι", "κ", "λ", "μ", "ν", "ξ", "ο", "π", "ρ",
+        "σ", "ς", "υ", "φ", "χ", "ψ", "ω",
+    ];
+    match SYMBOLS.get(usize::from(netuid.0)) {
+        Some(s) => s.as_bytes().to_vec(),
+        None => format!("SN{}", netuid.0).into_bytes(),
+    }
+}
+
+/// update_symbol (owner or sudo): a new, unused symbol of at most 32 bytes of UTF-8.
+pub fn update_symbol(
+    st: &mut State<'_>,
+    signer: &AccountId,
+    netuid: NetUid,
+    symbol: Vec<u8>,
+) -> Result<()> {
+    let mut s = st.subnet(netuid)?;
+    ensure_owner_or_sudo(st, signer, &s)?;
+    if symbol.is_empty() || symbol.len() > 32 || core::str::from_utf8(&symbol).is_err() {
+        return Err(ChainError::InvalidIdentity("symbol".into()));
+    }
+    if st
+        .subnets()?
+        .iter()
+        .any(|o| o.netuid != netuid && o.symbol == symbol)
+    {
+        return Err(ChainError::SymbolAlreadyInUse);
+    }
+    s.symbol = symbol.clone();
+    st.put_subnet(&s)?;
+    st.emit(Event::SymbolUpdated { netuid, symbol });
+    Ok(())
+}
+
+/// set_subnet_owner_hotkey (owner or sudo): a hotkey of the owner's coldkey becomes the owner
+/// hotkey (registered on the subnet if it is not yet). Rate-limited to once per 50,400 blocks.
+pub fn set_owner_hotkey(
+    st: &mut State<'_>,
+    signer: &AccountId,
+    netuid: NetUid,
+    hotkey: &AccountId,
+) -> Result<()> {
+    if netuid.is_root() {
+        return Err(ChainError::NotAllowedOnRoot);
+    }
+    let mut s = st.subnet(netuid)?;
+    ensure_owner_or_sudo(st, signer, &s)?;
+    let owner = s.owner;
+    hotkeys::ensure_hotkey(st, &owner, hotkey)?;
+    let now = st.block();
+    const TAG: u8 = 0xF0; // rate-limit slot of this call in last_owner_change
+    if let Some((_, last)) = s.last_owner_change.iter().find(|(t, _)| *t == TAG) {
+        let at = last.saturating_add(OWNER_HOTKEY_RATE_LIMIT);
+        if now < at {
+            return Err(ChainError::OwnerHyperparamRateLimited {
+                name: "owner_hotkey".into(),
+                at,
+            });
+        }
+    }
+    s.last_owner_change.retain(|(t, _)| *t != TAG);
+    s.last_owner_change.push((TAG, now));
+    s.owner_hotkey = *hotkey;
+    let full = s.n >= s.hp.max_allowed_uids;
+    st.put_subnet(&s)?;
+    if registration::uid_of(st, netuid, hotkey)?.is_none() && !full {
+        registration::append_neuron(st, netuid, hotkey)?;
+    }
+    st.emit(Event::OwnerHotkeySet {
+        netuid,
+        hotkey: *hotkey,
+    });
+    Ok(())
+}
+
+/// Blocks between owner hotkey changes.
+pub const OWNER_HOTKEY_RATE_LIMIT: u64 = 50_400;
 
 /// Creates the root network (genesis).
 pub fn create_root(st: &mut State<'_>, owner: &AccountId) -> Result<()> {
@@ -581,6 +663,54 @@ mod tests {
             (s.epoch_index, s.last_epoch_block, s.pending_epoch_at),
             (1, 15, 0)
         );
+    }
+
+    #[test]
+    fn symbols_default_by_netuid_and_stay_unique() {
+        assert_eq!(default_symbol(NetUid(0)), "τ".as_bytes());
+        assert_eq!(default_symbol(NetUid(1)), "α".as_bytes());
+        assert_eq!(default_symbol(NetUid(300)), b"SN300");
+        let mut t = TestChain::with_subnet(100 * T, 100 * T);
+        t.add_subnet(NetUid(2), 100 * T, 100 * T);
+        let owner = t.read(|st| Ok(st.subnet(NET)?.owner));
+        let e = t
+            .with(|st| update_symbol(st, &owner, NET, "β".as_bytes().to_vec()))
+            .unwrap_err();
+        assert_eq!(e, ChainError::SymbolAlreadyInUse);
+        t.with(|st| update_symbol(st, &owner, NET, b"APEX".to_vec()))
+            .unwrap();
+        assert_eq!(t.read(|st| Ok(st.subnet(NET)?.symbol)), b"APEX");
+        let e = t
+            .with(|st| update_symbol(st, &acct(9), NET, b"X".to_vec()))
+            .unwrap_err();
+        assert_eq!(e, ChainError::NotSubnetOwner(NET));
+    }
+
+    #[test]
+    fn owner_hotkey_changes_are_rate_limited() {
+        let mut t = TestChain::with_subnet(100 * T, 100 * T);
+        let owner = t.read(|st| Ok(st.subnet(NET)?.owner));
+        t.set_block(10);
+        t.with(|st| set_owner_hotkey(st, &owner, NET, &acct(50)))
+            .unwrap();
+        let s = t.read(|st| st.subnet(NET));
+        assert_eq!(s.owner_hotkey, acct(50));
+        assert!(
+            t.read(|st| registration::uid_of(st, NET, &acct(50)))
+                .is_some()
+        );
+        let e = t
+            .with(|st| set_owner_hotkey(st, &owner, NET, &acct(51)))
+            .unwrap_err();
+        assert!(matches!(e, ChainError::OwnerHyperparamRateLimited { .. }));
+        // someone else's hotkey cannot become the owner hotkey
+        t.with(|st| hotkeys::ensure_hotkey(st, &acct(7), &acct(52)).map(|_| ()))
+            .unwrap();
+        t.set_block(100_000);
+        let e = t
+            .with(|st| set_owner_hotkey(st, &owner, NET, &acct(52)))
+            .unwrap_err();
+        assert_eq!(e, ChainError::NonAssociatedColdKey);
     }
 
     #[test]

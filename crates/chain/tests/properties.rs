@@ -245,6 +245,12 @@ fn call() -> impl Strategy<Value = Call> {
         }),
         netuid().prop_map(|netuid| Call::DissolveNetwork { netuid }),
         netuid().prop_map(|netuid| Call::TriggerEpoch { netuid }),
+        (netuid(), prop::collection::vec(any::<u8>(), 0..4))
+            .prop_map(|(netuid, symbol)| Call::UpdateSymbol { netuid, symbol }),
+        (netuid(), acc())
+            .prop_map(|(netuid, hotkey)| Call::SetSubnetOwnerHotkey { netuid, hotkey }),
+        (netuid(), acc())
+            .prop_map(|(netuid, hotkey)| Call::SetColdkeyAutoStakeHotkey { netuid, hotkey }),
         any::<bool>().prop_map(|keep| Call::SetRootClaimType {
             claim_type: if keep {
                 chain::schema::RootClaimType::Keep
