@@ -2,13 +2,14 @@
 //!
 //! `RAYON_NUM_THREADS=1 cargo bench -p rustensor-model` for the one-core figure (candle sizes its
 //! pools from that variable once per process). `decode` reports tokens/s of the answer alone
-//! (prefill excluded); `prefill` reports prompt tokens/s. Fetches the model first if needed.
+//! (prefill excluded); `prefill` reports prompt tokens/s; each for f32 and Q8_0 weights
+//! (see `WeightFormat`). Fetches the model first if needed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use model::{ChatMessage, SamplingParams, TextModel};
+use model::{ChatMessage, SamplingParams, TextModel, WeightFormat};
 
 const TOKENS: usize = 32;
 
@@ -20,43 +21,45 @@ fn bench(c: &mut Criterion) {
             return;
         }
     };
-    let mut m = TextModel::load(&path).unwrap();
+    model::fetch::verify(&path).unwrap();
     let msgs = [ChatMessage::user(
         "Write a long story about a dragon who learns to fly.",
     )];
     let params = SamplingParams::greedy(TOKENS);
-    // The figure is only meaningful if the answer really is TOKENS long.
-    let probe = m.generate(&msgs, &params).unwrap();
-    assert_eq!(probe.tokens.len(), TOKENS, "{:?}", probe.text);
-    eprintln!(
-        "threads: RAYON_NUM_THREADS={:?}; probe: {:.1} tokens/s",
-        std::env::var("RAYON_NUM_THREADS").ok(),
-        probe.tokens_per_second()
-    );
-
     let mut g = c.benchmark_group("smollm2_135m_q4_1");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(TOKENS as u64));
-    g.bench_function("decode", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| m.generate(&msgs, &params).unwrap().timings.generation)
-                .sum::<Duration>()
-        })
-    });
-    g.throughput(Throughput::Elements(probe.prompt_tokens as u64));
-    g.bench_function("prefill", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| {
-                    m.generate(&msgs, &SamplingParams::greedy(1))
-                        .unwrap()
-                        .timings
-                        .prompt
-                })
-                .sum::<Duration>()
-        })
-    });
+    for (label, format) in [("f32", WeightFormat::F32), ("q8_0", WeightFormat::Q8_0)] {
+        let mut m = TextModel::load_with(&path, format).unwrap();
+        // The figure is only meaningful if the answer really is TOKENS long.
+        let probe = m.generate(&msgs, &params).unwrap();
+        assert_eq!(probe.tokens.len(), TOKENS, "{:?}", probe.text);
+        eprintln!(
+            "{label}: RAYON_NUM_THREADS={:?}; probe: {:.1} tokens/s",
+            std::env::var("RAYON_NUM_THREADS").ok(),
+            probe.tokens_per_second()
+        );
+        g.throughput(Throughput::Elements(TOKENS as u64));
+        g.bench_function(format!("decode/{label}"), |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| m.generate(&msgs, &params).unwrap().timings.generation)
+                    .sum::<Duration>()
+            })
+        });
+        g.throughput(Throughput::Elements(probe.prompt_tokens as u64));
+        g.bench_function(format!("prefill/{label}"), |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        m.generate(&msgs, &SamplingParams::greedy(1))
+                            .unwrap()
+                            .timings
+                            .prompt
+                    })
+                    .sum::<Duration>()
+            })
+        });
+    }
     g.finish();
 }
 

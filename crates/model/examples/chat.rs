@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::ops::ControlFlow;
 
-use model::{ChatMessage, SamplingParams, TextModel};
+use model::{ChatMessage, SamplingParams, TextModel, WeightFormat};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,7 +22,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         question.join(" ")
     };
     let path = model::fetch::fetch(None, &mut |e| eprintln!("fetch: {e:?}"))?;
-    let mut m = TextModel::load(&path)?;
+    // RUSTENSOR_WEIGHTS=q8_0|quantized picks another in-memory format (see WeightFormat).
+    let format = match std::env::var("RUSTENSOR_WEIGHTS").as_deref() {
+        Ok("q8_0") => WeightFormat::Q8_0,
+        Ok("quantized") => WeightFormat::Quantized,
+        _ => WeightFormat::F32,
+    };
+    model::fetch::verify(&path)?;
+    let mut m = TextModel::load_with(&path, format)?;
     let params = SamplingParams::greedy(max_tokens);
     let mut out = std::io::stdout();
     let g = m.generate_stream(&[ChatMessage::user(question)], &params, &mut |delta| {

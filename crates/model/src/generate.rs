@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use candle_core::quantized::gguf_file;
+use candle_core::quantized::{GgmlDType, gguf_file};
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
 
@@ -165,9 +165,15 @@ impl TextModel {
         let device = Device::Cpu;
         let weights = match format {
             WeightFormat::Quantized => ModelWeights::from_gguf(content, &mut file, &device),
-            WeightFormat::F32 => weights::dequantize_all(content, &mut file, &device).and_then(
-                |(content, mut data)| ModelWeights::from_gguf(content, &mut data, &device),
-            ),
+            WeightFormat::F32 | WeightFormat::Q8_0 => {
+                let dtype = match format {
+                    WeightFormat::Q8_0 => GgmlDType::Q8_0,
+                    _ => GgmlDType::F32,
+                };
+                weights::convert_all(content, &mut file, &device, dtype).and_then(
+                    |(content, mut data)| ModelWeights::from_gguf(content, &mut data, &device),
+                )
+            }
         }
         .map_err(|e| bad(e.to_string()))?;
         tracing::info!(

@@ -23,17 +23,22 @@ pub enum WeightFormat {
     /// Dequantized to f32 at load (about 650 MB): fast SIMD matmuls, exact Q4_1 weights.
     #[default]
     F32,
+    /// Matrices re-quantized to Q8_0 at load (about 150 MB): candle's AVX2 int8 kernels, chosen
+    /// at run time. Activations are rounded to 8 bits, so answers can differ slightly from F32.
+    Q8_0,
     /// Kept as stored in the GGUF (about 100 MB): candle's quantized kernels, which are scalar
     /// for Q4_1 and several times slower.
     Quantized,
 }
 
-/// Dequantizes every tensor of `content` (read from `reader`) to f32. Returns the rewritten
-/// content and a reader over the f32 data, ready for `ModelWeights::from_gguf`.
-pub(crate) fn dequantize_all<R: Read + Seek>(
+/// Converts every tensor of `content` (read from `reader`): matrices to `matrix_dtype` (F32 or
+/// a 32-block type), everything else to F32. Returns the rewritten content and a reader over the
+/// new data, ready for `ModelWeights::from_gguf`.
+pub(crate) fn convert_all<R: Read + Seek>(
     mut content: Content,
     reader: &mut R,
     device: &Device,
+    matrix_dtype: GgmlDType,
 ) -> candle_core::Result<(Content, Cursor<Vec<u8>>)> {
     let mut names: Vec<String> = content.tensor_infos.keys().cloned().collect();
     names.sort_unstable();
@@ -48,12 +53,17 @@ pub(crate) fn dequantize_all<R: Read + Seek>(
         let q = content.tensor(reader, &name, device)?;
         let t = q.dequantize(device)?;
         let offset = u64::try_from(data.len()).map_err(candle_core::Error::wrap)?;
-        // Let candle lay out the f32 bytes (optimised code even in debug builds of this crate).
-        data.extend_from_slice(&QTensor::quantize(&t, GgmlDType::F32)?.data()?);
+        let block = matrix_dtype.block_size();
+        let dtype = match t.dims() {
+            [_, cols] if cols % block == 0 => matrix_dtype,
+            _ => GgmlDType::F32,
+        };
+        // candle lays out the bytes (optimised code even in debug builds of this crate).
+        data.extend_from_slice(&QTensor::quantize(&t, dtype)?.data()?);
         infos.insert(
             name,
             TensorInfo {
-                ggml_dtype: GgmlDType::F32,
+                ggml_dtype: dtype,
                 shape: t.shape().clone(),
                 offset,
             },

