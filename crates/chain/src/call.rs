@@ -368,6 +368,40 @@ pub enum Call {
         /// The receiving hotkey.
         hotkey: AccountId,
     },
+    /// serve_axon with the axon's TLS certificate (hotkey).
+    ServeAxonTls {
+        /// The subnet.
+        netuid: NetUid,
+        /// Software version.
+        version: u32,
+        /// IP.
+        ip: u128,
+        /// Port.
+        port: u16,
+        /// 4 or 6.
+        ip_type: u8,
+        /// Protocol.
+        protocol: u8,
+        /// Reserved.
+        placeholder1: u8,
+        /// Reserved.
+        placeholder2: u8,
+        /// 1 algorithm byte + public key (≤ 64 bytes).
+        certificate: Vec<u8>,
+    },
+    /// Announce a Prometheus endpoint (hotkey).
+    ServePrometheus {
+        /// The subnet.
+        netuid: NetUid,
+        /// Software version.
+        version: u32,
+        /// IP.
+        ip: u128,
+        /// Port.
+        port: u16,
+        /// 4 or 6.
+        ip_type: u8,
+    },
 }
 
 impl Call {
@@ -415,6 +449,8 @@ impl Call {
             Call::UpdateSymbol { .. } => "update_symbol",
             Call::SetSubnetOwnerHotkey { .. } => "set_subnet_owner_hotkey",
             Call::SetColdkeyAutoStakeHotkey { .. } => "set_coldkey_auto_stake_hotkey",
+            Call::ServeAxonTls { .. } => "serve_axon_tls",
+            Call::ServePrometheus { .. } => "serve_prometheus",
         }
     }
 }

@@ -256,5 +256,44 @@ pub fn dispatch(st: &mut State<'_>, signer: &AccountId, call: &Call) -> Result<(
         Call::SetColdkeyAutoStakeHotkey { netuid, hotkey } => {
             staking::set_auto_stake_hotkey(st, signer, netuid, &hotkey)
         }
+        Call::ServeAxonTls {
+            netuid,
+            version,
+            ip,
+            port,
+            ip_type,
+            protocol,
+            placeholder1,
+            placeholder2,
+            certificate,
+        } => {
+            let axon = crate::schema::AxonInfo {
+                block: st.block(),
+                version,
+                ip,
+                port,
+                ip_type,
+                protocol,
+                placeholder1,
+                placeholder2,
+            };
+            serving::serve_axon_tls(st, signer, netuid, axon, certificate)
+        }
+        Call::ServePrometheus {
+            netuid,
+            version,
+            ip,
+            port,
+            ip_type,
+        } => {
+            let info = crate::schema::PrometheusInfo {
+                block: st.block(),
+                version,
+                ip,
+                port,
+                ip_type,
+            };
+            serving::serve_prometheus(st, signer, netuid, info)
+        }
     }
 }

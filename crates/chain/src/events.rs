@@ -115,6 +115,13 @@ pub enum Event {
         /// The hotkey.
         hotkey: AccountId,
     },
+    /// A Prometheus endpoint was served.
+    PrometheusServed {
+        /// The subnet.
+        netuid: NetUid,
+        /// The hotkey.
+        hotkey: AccountId,
+    },
     /// Weights were set (directly or by reveal).
     WeightsSet {
         /// The subnet.

@@ -24,6 +24,8 @@ pub fn pays_fee(call: &Call) -> bool {
             | Call::CommitWeights { .. }
             | Call::RevealWeights { .. }
             | Call::ServeAxon { .. }
+            | Call::ServeAxonTls { .. }
+            | Call::ServePrometheus { .. }
             | Call::IncreaseTake { .. }
             | Call::DecreaseTake { .. }
     )
@@ -72,7 +74,9 @@ pub fn weight(call: &Call) -> u64 {
         Call::BurnedRegister { .. } | Call::RegisterLimit { .. } | Call::RootRegister { .. } => {
             400_000_000
         }
-        Call::ServeAxon { .. } => 50_000_000,
+        Call::ServeAxon { .. } | Call::ServeAxonTls { .. } | Call::ServePrometheus { .. } => {
+            50_000_000
+        }
         Call::SetWeights { .. } | Call::CommitWeights { .. } | Call::RevealWeights { .. } => {
             100_000_000
         }

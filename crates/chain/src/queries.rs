@@ -109,6 +109,8 @@ pub struct NeuronInfo {
     pub registered_at: BlockNumber,
     /// Axon.
     pub axon: Option<AxonInfo>,
+    /// Prometheus endpoint.
+    pub prometheus: Option<crate::schema::PrometheusInfo>,
     /// Weights set.
     pub weights: Vec<(u16, u16)>,
     /// Bonds.
@@ -199,6 +201,7 @@ pub fn neurons(store: &dyn StateStore, netuid: NetUid) -> Result<Vec<NeuronInfo>
                 last_update: nr.last_update,
                 registered_at: nr.registered_at,
                 axon: nr.axon,
+                prometheus: nr.prometheus,
                 weights: nr.weights,
                 bonds: nr.bonds,
             });

@@ -242,6 +242,25 @@ pub struct Neuron {
     pub bonds: Vec<(u16, u16)>,
     /// Served axon.
     pub axon: Option<AxonInfo>,
+    /// Served Prometheus endpoint.
+    pub prometheus: Option<PrometheusInfo>,
+    /// TLS certificate of the axon: 1 algorithm byte + public key (≤ 64 bytes).
+    pub certificate: Option<Vec<u8>>,
+}
+
+/// Where a neuron exposes Prometheus metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct PrometheusInfo {
+    /// Block at which it was served.
+    pub block: BlockNumber,
+    /// Software version.
+    pub version: u32,
+    /// IP address.
+    pub ip: u128,
+    /// Port.
+    pub port: u16,
+    /// 4 or 6.
+    pub ip_type: u8,
 }
 
 impl Neuron {
@@ -262,6 +281,8 @@ impl Neuron {
             weights: Vec::new(),
             bonds: Vec::new(),
             axon: None,
+            prometheus: None,
+            certificate: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use types::{AccountId, NetUid};
 use crate::error::{ChainError, Result};
 use crate::events::Event;
 use crate::registration::{neuron, uid_of};
-use crate::schema::AxonInfo;
+use crate::schema::{AxonInfo, PrometheusInfo};
 use crate::state::State;
 use crate::storage::Neurons;
 
@@ -56,6 +56,60 @@ pub fn serve_axon(
     });
     st.put::<Neurons>(&(netuid, uid), &nr)?;
     st.emit(Event::AxonServed {
+        netuid,
+        hotkey: *hotkey,
+    });
+    Ok(())
+}
+
+/// serve_axon_tls: serve_axon plus the axon's certificate (algorithm byte + ≤ 64-byte key).
+pub fn serve_axon_tls(
+    st: &mut State<'_>,
+    hotkey: &AccountId,
+    netuid: NetUid,
+    axon: AxonInfo,
+    certificate: Vec<u8>,
+) -> Result<()> {
+    if certificate.is_empty() || certificate.len() > 65 {
+        return Err(ChainError::InvalidIdentity("certificate".into()));
+    }
+    serve_axon(st, hotkey, netuid, axon)?;
+    let uid =
+        uid_of(st, netuid, hotkey)?.ok_or(ChainError::HotKeyNotRegisteredInNetwork(netuid))?;
+    let mut nr = neuron(st, netuid, uid)?;
+    nr.certificate = Some(certificate);
+    st.put::<Neurons>(&(netuid, uid), &nr)
+}
+
+/// serve_prometheus: the same checks as serve_axon, with its own rate-limit clock.
+pub fn serve_prometheus(
+    st: &mut State<'_>,
+    hotkey: &AccountId,
+    netuid: NetUid,
+    info: PrometheusInfo,
+) -> Result<()> {
+    let subnet = st.subnet(netuid)?;
+    let uid =
+        uid_of(st, netuid, hotkey)?.ok_or(ChainError::HotKeyNotRegisteredInNetwork(netuid))?;
+    validate_axon(&AxonInfo {
+        ip: info.ip,
+        port: info.port,
+        ip_type: info.ip_type,
+        ..AxonInfo::default()
+    })?;
+    let mut nr = neuron(st, netuid, uid)?;
+    if let Some(prev) = &nr.prometheus {
+        let at = prev.block.saturating_add(subnet.hp.serving_rate_limit);
+        if subnet.hp.serving_rate_limit > 0 && st.block() < at {
+            return Err(ChainError::ServingRateLimitExceeded(at));
+        }
+    }
+    nr.prometheus = Some(PrometheusInfo {
+        block: st.block(),
+        ..info
+    });
+    st.put::<Neurons>(&(netuid, uid), &nr)?;
+    st.emit(Event::PrometheusServed {
         netuid,
         hotkey: *hotkey,
     });
@@ -127,5 +181,25 @@ mod tests {
             .unwrap();
         let nr = t.with(|st| neuron(st, NET, types::Uid(0))).unwrap();
         assert_eq!(nr.axon.unwrap().block, 60);
+        // prometheus has its own clock; the TLS variant stores the certificate
+        let p = PrometheusInfo {
+            version: 1,
+            ip: 0x0a00_0001,
+            port: 9100,
+            ip_type: 4,
+            block: 0,
+        };
+        t.with(|st| serve_prometheus(st, &owner_hk, NET, p.clone()))
+            .unwrap();
+        let e = t
+            .with(|st| serve_prometheus(st, &owner_hk, NET, PrometheusInfo { port: 0, ..p }))
+            .unwrap_err();
+        assert_eq!(e, ChainError::InvalidPort);
+        t.set_block(200);
+        t.with(|st| serve_axon_tls(st, &owner_hk, NET, axon(0x0a00_0003, 4, 3), vec![1; 33]))
+            .unwrap();
+        let nr = t.with(|st| neuron(st, NET, types::Uid(0))).unwrap();
+        assert_eq!(nr.certificate, Some(vec![1; 33]));
+        assert_eq!(nr.prometheus.unwrap().port, 9100);
     }
 }
