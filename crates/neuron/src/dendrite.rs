@@ -201,11 +201,16 @@ impl Dendrite {
 
     /// Sign `synapse` for `axon` and send it; returns the HTTP response, or the failure as a
     /// status code and message. Shared by [`Dendrite::call`] and [`Dendrite::call_stream`].
-    async fn send<S: Synapse>(&self, axon: &AxonInfo, synapse: &S, timeout: Duration) -> Sent {
+    async fn send<S: Synapse>(
+        &self,
+        axon: &AxonInfo,
+        axon_hotkey: &str,
+        synapse: &S,
+        timeout: Duration,
+    ) -> Sent {
         let timeout_s = timeout.as_secs_f64();
         let inner = &self.inner;
         let nonce = self.next_nonce();
-        let axon_hotkey = axon.hotkey.to_ss58();
         let mut dendrite = TerminalInfo {
             ip: Some(inner.config.external_ip.clone()),
             version: Some(PROTOCOL_VERSION),
@@ -217,7 +222,7 @@ impl Dendrite {
         let axon_t = TerminalInfo {
             ip: Some(axon.ip.clone()),
             port: Some(u64::from(axon.port)),
-            hotkey: Some(axon_hotkey.clone()),
+            hotkey: Some(axon_hotkey.to_string()),
             ..TerminalInfo::default()
         };
         let mut sent = Sent {
@@ -234,7 +239,7 @@ impl Dendrite {
             }
         };
         let message =
-            signing::request_message(nonce, &inner.ss58, &axon_hotkey, &inner.uuid, &body_hash);
+            signing::request_message(nonce, &inner.ss58, axon_hotkey, &inner.uuid, &body_hash);
         sent.dendrite.signature = Some(signing::sig_hex(&inner.keypair.sign(message.as_bytes())));
         dendrite = sent.dendrite.clone();
 
@@ -307,7 +312,7 @@ impl Dendrite {
             axon_t: axon_terminal,
             nonce,
             outcome,
-        } = self.send(axon, &synapse, timeout).await;
+        } = self.send(axon, &axon_hotkey, &synapse, timeout).await;
         let fail = |code: u16,
                     message: String,
                     dendrite: TerminalInfo,
@@ -436,7 +441,7 @@ impl Dendrite {
             axon_t,
             nonce,
             outcome,
-        } = self.send(axon, &synapse, timeout).await;
+        } = self.send(axon, &axon_hotkey, &synapse, timeout).await;
         let mut out = StreamResponse {
             dendrite: TerminalInfo::default(),
             axon: axon_t.clone(),
