@@ -274,7 +274,7 @@ impl Dendrite {
             for (k, v) in epistula::headers(
                 &inner.keypair,
                 &bytes,
-                Some(&axon_hotkey),
+                Some(axon_hotkey),
                 &new_uuid(),
                 ts_ms,
             ) {
