@@ -1,17 +1,17 @@
-//! A single-authority chain: the same engine with one participant, its channels on an in-process
-//! simulated network (no sockets). Used by `--dev` and by tests and benchmarks.
+//! A single-authority chain: the same engine with one participant, on a network of one (no
+//! sockets). Used by `--dev` and by tests and benchmarks.
 
 use std::path::Path;
 
 use commonware_cryptography::{Signer as _, ed25519};
-use commonware_p2p::simulated::{self, Network};
-use commonware_runtime::{Clock, Handle, Metrics, Network as RNetwork, Quota, Spawner, Storage};
-use commonware_utils::{NZU32, NZUsize};
+use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage};
+use commonware_utils::NZUsize;
 use rand_core::CryptoRng;
 
-use crate::engine::{self, Channels, EngineConfig, EngineError, channel};
+use crate::engine::{self, Channels, EngineConfig, EngineError};
 use crate::exec::NodeError;
 use crate::node::{Node, NodeConfig};
+use crate::solo::{self, SoloPeers};
 use crate::state_machine::StateMachine;
 use crate::store::StateDb;
 
@@ -24,9 +24,6 @@ pub enum DevError {
     /// The engine could not start.
     #[error(transparent)]
     Engine(#[from] EngineError),
-    /// The in-process network could not be set up.
-    #[error("dev network: {0}")]
-    Network(String),
 }
 
 /// The tokio runtime settings of a node whose data lives in `data_dir` (the engine's block and
@@ -53,58 +50,19 @@ pub async fn start_single<E, SM>(
     signer: ed25519::PrivateKey,
 ) -> Result<(Node<SM>, Handle<()>), DevError>
 where
-    E: Clock + CryptoRng + Spawner + Storage + Metrics + RNetwork,
+    E: Clock + CryptoRng + Spawner + Storage + Metrics,
     SM: StateMachine,
 {
     let node = Node::new(machine, db, config)?;
     let me = signer.public_key();
-    let max_size = node
-        .config()
-        .limits
-        .max_block_bytes
-        .saturating_add(64 * 1024);
-    let (network, oracle) = Network::new_with_peers(
-        context.child("network"),
-        simulated::Config {
-            max_size,
-            max_peers_per_set: NZUsize!(1),
-            disconnect_on_block: true,
-            tracked_peer_sets: NZUsize!(1),
-        },
-        [me.clone()],
-    )
-    .await;
-    network.start();
-    let control = oracle.control(me.clone());
-    let quota = Quota::per_second(NZU32!(1_000_000));
-    let mut pairs = Vec::with_capacity(5);
-    for c in [
-        channel::VOTES,
-        channel::CERTIFICATES,
-        channel::RESOLVER,
-        channel::BLOCKS,
-        channel::BACKFILL,
-    ] {
-        pairs.push(
-            control
-                .register(c, quota)
-                .await
-                .map_err(|e| DevError::Network(e.to_string()))?,
-        );
-    }
-    let mut pairs = pairs.into_iter();
-    let mut next = || {
-        pairs
-            .next()
-            .ok_or_else(|| DevError::Network("channel".into()))
-    };
     let channels = Channels {
-        votes: next()?,
-        certificates: next()?,
-        resolver: next()?,
-        blocks: next()?,
-        backfill: next()?,
+        votes: solo::channel(),
+        certificates: solo::channel(),
+        resolver: solo::channel(),
+        blocks: solo::channel(),
+        backfill: solo::channel(),
     };
+    let peers = SoloPeers::new(me.clone());
     let handle = engine::start(
         context.child("engine"),
         &node,
@@ -115,8 +73,8 @@ where
             partition_prefix: "rustensor".into(),
             mailbox_size: NZUsize!(1024),
         },
-        oracle.control(me),
-        oracle.manager(),
+        peers.clone(),
+        peers,
         channels,
     )
     .await?;

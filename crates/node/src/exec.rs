@@ -306,3 +306,112 @@ pub fn context_of(h: &Header) -> BlockContext {
         parent: h.parent,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::tx_root;
+    use crate::testing::{Transfer, Transfers};
+    use commonware_cryptography::{Signer as _, ed25519};
+
+    fn executor() -> Executor<Transfers> {
+        Executor::new(
+            Arc::new(Transfers::with_seeds(2, 1_000)),
+            StateDb::in_memory().unwrap(),
+        )
+    }
+
+    /// Builds a valid child of `parent` carrying `txs`.
+    fn child(ex: &Executor<Transfers>, parent: &Block, txs: Vec<Vec<u8>>) -> Block {
+        let mut header = Header {
+            parent: parent.hash(),
+            height: parent.header.height + 1,
+            timestamp_ms: parent.header.timestamp_ms + 1,
+            proposer: [3; 32],
+            state_root: [0; 32],
+            tx_root: tx_root(&txs),
+        };
+        let ps = ex.parent_state(&header.parent, header.height).unwrap();
+        let (layer, _) = ex.execute(&ps, &context_of(&header), &txs).unwrap();
+        header.state_root = layer.state_root;
+        Block {
+            header,
+            transactions: txs,
+        }
+    }
+
+    fn transfer(seed: u64, nonce: u64) -> Vec<u8> {
+        Transfer::signed(&ed25519::PrivateKey::from_seed(seed), nonce, 0, [9; 32], 5)
+    }
+
+    #[test]
+    fn genesis_is_written_once_and_checked() {
+        let db = StateDb::in_memory().unwrap();
+        let a = Executor::new(Arc::new(Transfers::with_seeds(2, 1_000)), db.clone());
+        let g1 = a.init_genesis(0).unwrap();
+        let g2 = a.init_genesis(0).unwrap();
+        assert_eq!(g1, g2);
+        let other = Executor::new(Arc::new(Transfers::with_seeds(3, 1_000)), db);
+        assert!(matches!(
+            other.init_genesis(0),
+            Err(NodeError::GenesisMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn unfinalized_chain_then_finalize_in_order() {
+        let ex = executor();
+        let g = ex.init_genesis(0).unwrap();
+        let b1 = child(&ex, &g, vec![transfer(0, 0)]);
+        ex.verify_block(&b1).unwrap();
+        // b2 builds on b1 before b1 is finalized.
+        let b2 = child(&ex, &b1, vec![transfer(0, 1), transfer(1, 0)]);
+        ex.verify_block(&b2).unwrap();
+        assert_eq!(ex.best(), Some((2, b2.hash())));
+        assert_eq!(ex.finalize(&b1).unwrap().unwrap().height, 1);
+        let head = ex.finalize(&b2).unwrap().unwrap();
+        assert_eq!((head.height, head.state_root), (2, b2.header.state_root));
+        // Redelivery after a restart is a no-op.
+        assert_eq!(ex.finalize(&b2).unwrap(), None);
+        let snap = ex.db().snapshot().unwrap();
+        let sink = crate::testing::account(&snap, &[9; 32]).unwrap();
+        assert_eq!(sink.balance, 15);
+    }
+
+    #[test]
+    fn finalize_executes_blocks_it_never_saw() {
+        // A block built elsewhere (or before a restart) is executed on commit.
+        let builder = executor();
+        let g = builder.init_genesis(0).unwrap();
+        let b1 = child(&builder, &g, vec![transfer(1, 0)]);
+        let ex = executor();
+        ex.init_genesis(0).unwrap();
+        let head = ex.finalize(&b1).unwrap().unwrap();
+        assert_eq!(head.state_root, b1.header.state_root);
+    }
+
+    #[test]
+    fn wrong_state_root_is_rejected_and_nothing_is_committed() {
+        let ex = executor();
+        let g = ex.init_genesis(0).unwrap();
+        let mut bad = child(&ex, &g, vec![transfer(0, 0)]);
+        bad.header.state_root = [0xAB; 32];
+        assert!(matches!(
+            ex.verify_block(&bad),
+            Err(NodeError::StateRootMismatch { height: 1, .. })
+        ));
+        let err = ex.finalize(&bad).unwrap_err();
+        assert!(err.to_string().contains("state root mismatch at height 1"));
+        assert_eq!(ex.db().head().unwrap().unwrap().height, 0);
+    }
+
+    #[test]
+    fn unknown_parent_is_reported() {
+        let ex = executor();
+        ex.init_genesis(0).unwrap();
+        assert!(matches!(
+            ex.parent_state(&[5; 32], 7),
+            Err(NodeError::UnknownParent { height: 7, .. })
+        ));
+    }
+}

@@ -1,10 +1,28 @@
 //! # rustensor-node: the block-producing node
 //!
-//! Status: foundation of issue #5 (work in progress).
+//! Status: foundation of issue #5. Consensus, blocks, the state database, the mempool, the
+//! `chain` adapter and a single-authority dev chain work and are tested on the deterministic
+//! runtime (1 and 4 authorities, restart). Not yet: JSON-RPC, metrics, CLI wiring, the
+//! authenticated p2p network between validators, mempool gossip, jmt pruning. See
+//! `docs/node.md` for the design.
 //!
-//! - [`block`]: header and block, SCALE codec, block hash and transaction root, and the
-//!   commonware traits consensus needs;
-//! - [`store`]: the redb state database with a jmt state root, committed atomically per block;
+//! - [`block`]: header and block, SCALE codec, blake2b-256 block hash, transaction root, and
+//!   the commonware traits marshal and simplex need;
+//! - [`store`]: the redb state database with a jmt state root; a block's changes, tree nodes,
+//!   root and indexes commit in one write transaction;
+//! - [`state_machine`]: the [`state_machine::StateMachine`] boundary (genesis, execute,
+//!   door check, nonce) the node runs;
+//! - [`chain_adapter`]: `rustensor-chain` behind that boundary;
+//! - [`exec`]: execution on top of finalized and unfinalized blocks, finalization;
+//! - [`mempool`]: per-account nonce order, tip priority, replacement, bounds, typed errors;
+//! - [`application`]: the commonware application (propose, verify) and marshal's reporter;
+//! - [`engine`]: simplex (ed25519) + marshal + buffered broadcast wiring;
+//! - [`dev`]: a single-authority chain (same engine, one participant); [`solo`] is its
+//!   network of one;
+//! - [`node`]: the [`node::Node`] handle for the RPC layer (heads, blocks, state, submit,
+//!   subscriptions);
+//! - `testing` (feature `test-utils`): an ed25519 transfer stand-in state machine.
+
 pub mod application;
 pub mod block;
 pub mod chain_adapter;
@@ -13,9 +31,17 @@ pub mod engine;
 pub mod exec;
 pub mod mempool;
 pub mod node;
+pub mod solo;
 pub mod state_machine;
 pub mod store;
+
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
+
 #[cfg(test)]
 mod tests;
+
+pub use exec::NodeError;
+pub use node::{BlockRef, ChainHead, Node, NodeConfig};
+pub use state_machine::StateMachine;
+pub use store::StateDb;

@@ -1,0 +1,156 @@
+//! Measures a single-authority dev node on the tokio runtime: start to first finalized block,
+//! idle memory, and finalized transfers per second with every signature checked.
+//!
+//! `cargo run --release -p rustensor-node --example dev_bench -- [machine] [txs] [block_ms]`
+//! where machine is `chain` (rustensor-chain, sr25519; default) or `demo` (ed25519 stand-in).
+
+use std::time::{Duration, Instant};
+
+use chain::{Call, GenesisConfig, Preset, Transaction};
+use commonware_cryptography::{Signer as _, ed25519};
+use commonware_runtime::{Clock, Runner as _, Supervisor as _, tokio};
+use node::chain_adapter::ChainMachine;
+use node::dev::{open_state, runtime_config, start_single};
+use node::node::{Node, NodeConfig};
+use node::state_machine::StateMachine;
+use types::{AccountId, TaoBalance};
+
+const SENDERS: usize = 256;
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let which = args.get(1).cloned().unwrap_or_else(|| "chain".into());
+    let txs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let block_ms: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(250);
+    let dir = std::env::temp_dir().join(format!("rustensor-bench-{}", std::process::id()));
+    let config = NodeConfig {
+        block_time: Duration::from_millis(block_ms),
+        ..NodeConfig::dev()
+    };
+    let cfg = runtime_config(&dir);
+    tokio::Runner::new(cfg).start(|context| async move {
+        match which.as_str() {
+            "demo" => {
+                let machine = node::testing::Transfers::with_seeds(SENDERS as u64, u64::MAX / 1024);
+                let keys: Vec<_> = (0..SENDERS as u64)
+                    .map(ed25519::PrivateKey::from_seed)
+                    .collect();
+                let make = move |i: usize, nonce: u64| {
+                    node::testing::Transfer::signed(&keys[i % SENDERS], nonce, 0, [0xEE; 32], 1)
+                };
+                run(context, &dir, machine, config, txs, make).await;
+            }
+            _ => {
+                let mut genesis = GenesisConfig::dev(Preset::Fast).expect("genesis");
+                let pairs: Vec<keys::Keypair> = (0..SENDERS)
+                    .map(|i| {
+                        let mut seed = [7u8; 32];
+                        seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                        keys::Keypair::from_seed(&seed).expect("key")
+                    })
+                    .collect();
+                for p in &pairs {
+                    genesis
+                        .balances
+                        .push((p.account_id(), TaoBalance::from_rao(1_000_000_000_000_000)));
+                }
+                let machine = ChainMachine::new(genesis).expect("machine");
+                let chain_id = machine.chain_id();
+                let dest = AccountId([0xEE; 32]);
+                let make = move |i: usize, nonce: u64| {
+                    let tx = Transaction::sign(
+                        &pairs[i % SENDERS],
+                        nonce,
+                        TaoBalance::ZERO,
+                        Call::TransferKeepAlive {
+                            dest,
+                            value: TaoBalance::from_rao(1_000_000_000),
+                        },
+                        &chain_id,
+                    );
+                    parity_scale_codec::Encode::encode(&tx)
+                };
+                run(context, &dir, machine, config, txs, make).await;
+            }
+        }
+    });
+    let _ = std::fs::remove_dir_all(
+        std::env::temp_dir().join(format!("rustensor-bench-{}", std::process::id())),
+    );
+}
+
+async fn run<SM: StateMachine>(
+    context: tokio::Context,
+    dir: &std::path::Path,
+    machine: SM,
+    config: NodeConfig,
+    txs: usize,
+    make: impl Fn(usize, u64) -> Vec<u8>,
+) {
+    // Sign before starting the clock: signing is the wallet's cost, not the node's.
+    let signed: Vec<Vec<u8>> = (0..txs)
+        .map(|k| make(k % SENDERS, (k / SENDERS) as u64))
+        .collect();
+
+    let start = Instant::now();
+    let db = open_state(dir).expect("state");
+    let signer = ed25519::PrivateKey::from_seed(1);
+    let (node, _engine) = start_single(context.child("node"), machine, db, config, signer)
+        .await
+        .expect("start");
+    wait_height(&context, &node, 1).await;
+    println!("start to first finalized block: {:?}", start.elapsed());
+    wait_height(&context, &node, 8).await;
+    println!("idle RSS after 8 blocks: {:.1} MiB", rss_mib());
+
+    let t0 = Instant::now();
+    for tx in signed {
+        node.submit(tx).expect("submit");
+    }
+    let submitted = t0.elapsed();
+    println!(
+        "submitted {txs} transfers in {submitted:?} ({:.0}/s at the door)",
+        txs as f64 / submitted.as_secs_f64()
+    );
+    let from = node.head().finalized.height;
+    while node.mempool_len() > 0 {
+        context.sleep(Duration::from_millis(5)).await;
+    }
+    let target = node.head().best.height;
+    wait_height(&context, &node, target).await;
+    let elapsed = t0.elapsed();
+    let to = node.head().finalized.height;
+    let mut included = 0usize;
+    let mut largest = 0usize;
+    for h in from + 1..=to {
+        if let Some(b) = node.block_by_height(h).await.unwrap() {
+            included += b.transactions.len();
+            largest = largest.max(b.transactions.len());
+        }
+    }
+    println!(
+        "finalized {included} transfers in {} blocks (largest {largest}) in {elapsed:?}: {:.0} transfers/s (submit + finalize)",
+        to - from,
+        included as f64 / elapsed.as_secs_f64()
+    );
+    println!("RSS after load: {:.1} MiB", rss_mib());
+    if let Some(reason) = node.halted() {
+        println!("HALTED: {reason}");
+    }
+}
+
+async fn wait_height<SM: StateMachine>(context: &tokio::Context, node: &Node<SM>, height: u64) {
+    while node.head().finalized.height < height {
+        context.sleep(Duration::from_millis(2)).await;
+    }
+}
