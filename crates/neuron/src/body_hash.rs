@@ -6,6 +6,8 @@
 //! `21`, `hello` (top level) / `'hello'` (nested), `[1, 2, 3]`, `{'a': 1}`, `True`, `None`,
 //! float `repr` (`0.1`, `1e-05`, `1e+16`), tuples `(1,)`, bytes `b'..'`.
 //!
+//! Checked against CPython on random values in `tests/python_interop.rs`.
+//!
 //! Known limit: for non-ASCII strings Python escapes every code point that is not "printable"
 //! per the Unicode database; we escape controls, separators and the common format characters,
 //! and treat everything else (including unassigned code points) as printable.
@@ -93,7 +95,19 @@ pub fn py_float_repr(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    format_sci(&format!("{x:e}"))
+    format_sci(&shortest_half_even(&format!("{x:e}"), |p| {
+        format!("{x:.p$e}")
+    }))
+}
+
+/// Rust's `{:e}` gives the shortest round-trip digits but breaks a tie between two equally
+/// close candidates upwards; CPython's `repr` (David Gay's dtoa) rounds the exact value half
+/// to even (1268740937678837.25 → `…837.2`, not `…837.3`). Re-round the exact value to the
+/// same number of significant digits; `{:.N e}` rounds exact ties to even.
+fn shortest_half_even(short: &str, exact: impl Fn(usize) -> String) -> String {
+    let mant = short.split_once('e').map_or(short, |(m, _)| m);
+    let n = mant.chars().filter(char::is_ascii_digit).count();
+    exact(n.saturating_sub(1))
 }
 
 fn py_f32_repr(x: f32) -> String {
@@ -102,7 +116,9 @@ fn py_f32_repr(x: f32) -> String {
     if x.is_nan() || x.is_infinite() {
         return py_float_repr(f64::from(x));
     }
-    format_sci(&format!("{x:e}"))
+    format_sci(&shortest_half_even(&format!("{x:e}"), |p| {
+        format!("{x:.p$e}")
+    }))
 }
 
 /// Turn Rust's shortest `{:e}` form (`-1.2345e-5`) into CPython's `repr`.
@@ -857,6 +873,8 @@ mod tests {
             (0.1 + 0.2, "0.30000000000000004"),
             (0.00010895729064941406, "0.00010895729064941406"),
             (6.318092346191406e-05, "6.318092346191406e-05"),
+            (1268740937678837.2, "1268740937678837.2"),
+            (1614877392386633.2, "1614877392386633.2"),
             (f64::INFINITY, "inf"),
             (f64::NAN, "nan"),
         ];

@@ -590,3 +590,79 @@ async fn rust_dendrite_queries_python_axon() {
         Some(format!("Service unavailable at 127.0.0.1:{port}/Echo"))
     );
 }
+
+/// `neuron::body_hash::py_str` against CPython's `str()` on random floats, strings (quotes,
+/// escapes, controls, non-ASCII), ints, bools, None, lists and dicts.
+#[test]
+fn py_str_matches_cpython() {
+    use rand::{Rng, SeedableRng};
+    let Some(py) = python() else { return };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+    let pool: Vec<char> =
+        "aZ09 '\"\\\t\n\r\u{0}\u{1f}\u{7f}\u{80}\u{a0}\u{ad}é✓中😀\u{2028}\u{200b}\u{feff}{}[],:"
+            .chars()
+            .collect();
+    let mut values = vec![
+        serde_json::json!(0.1),
+        serde_json::json!(1e-5),
+        serde_json::json!(1e16),
+        serde_json::json!(123456789012345680.0),
+        serde_json::json!(-0.0),
+        serde_json::json!(5e-324),
+        serde_json::json!(u64::MAX),
+        serde_json::json!(i64::MIN),
+        serde_json::json!([true, false, null]),
+        serde_json::json!({"b": [1.5, "x'y"], "a": {"k": null}}),
+    ];
+    for _ in 0..400 {
+        let f = loop {
+            let f = f64::from_bits(rng.r#gen::<u64>());
+            if f.is_finite() {
+                break f;
+            }
+        };
+        values.push(serde_json::json!(f));
+        values.push(serde_json::json!(
+            rng.r#gen::<f64>() * 10f64.powi(rng.gen_range(-8..20))
+        ));
+        let len = rng.gen_range(0..12);
+        let s: String = (0..len)
+            .map(|_| pool[rng.gen_range(0..pool.len())])
+            .collect();
+        values.push(serde_json::json!([s.clone(), rng.r#gen::<i32>(), s]));
+    }
+    let script = write_script(
+        "py_str.py",
+        "vals = json.loads(sys.stdin.read())\nprint(json.dumps([str(v) for v in vals]))\n",
+    );
+    let mut child = Command::new(py)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(serde_json::to_string(&values).unwrap().as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let want: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(want.len(), values.len());
+    let mut mismatches = Vec::new();
+    for (v, w) in values.iter().zip(&want) {
+        let got = neuron::body_hash::py_str(v).unwrap();
+        if &got != w {
+            mismatches.push(format!("{v}: ours {got:?} python {w:?}"));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
