@@ -8,9 +8,8 @@
 //!
 //! Checked against CPython on random values in `tests/python_interop.rs`.
 //!
-//! Known limit: for non-ASCII strings Python escapes every code point that is not "printable"
-//! per the Unicode database; we escape controls, separators and the common format characters,
-//! and treat everything else (including unassigned code points) as printable.
+//! Non-ASCII: `repr()` escapes every code point that CPython's `str.isprintable()` rejects; the
+//! table in `py_printable` comes from CPython 3.11 (Unicode 14.0).
 
 use std::fmt::Write as _;
 
@@ -177,41 +176,6 @@ fn format_sci(sci: &str) -> String {
     out
 }
 
-/// Is `c` printable in the sense of Python's `str.isprintable` (approximated, see module doc)?
-fn py_printable(c: char) -> bool {
-    let u = u32::from(c);
-    if u < 0x20 || u == 0x7f {
-        return false;
-    }
-    if u < 0x7f {
-        return true;
-    }
-    !matches!(
-        u,
-        0x80..=0xa0
-            | 0xad
-            | 0x600..=0x605
-            | 0x61c
-            | 0x6dd
-            | 0x70f
-            | 0x180e
-            | 0x1680
-            | 0x2000..=0x200f
-            | 0x2028..=0x202f
-            | 0x205f..=0x2064
-            | 0x2066..=0x206f
-            | 0x3000
-            | 0xd800..=0xdfff
-            | 0xe000..=0xf8ff
-            | 0xfeff
-            | 0xfff9..=0xfffb
-            | 0xfffe..=0xffff
-            | 0xe0001
-            | 0xe0020..=0xe007f
-            | 0xf0000..
-    )
-}
-
 /// Python `repr()` of a `str`.
 pub fn py_str_repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
@@ -231,7 +195,7 @@ pub fn py_str_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if py_printable(c) => out.push(c),
+            c if crate::py_printable::is_printable(c) => out.push(c),
             c => {
                 let u = u32::from(c);
                 let _ = if u < 0x100 {

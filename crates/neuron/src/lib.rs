@@ -29,6 +29,7 @@ pub mod error;
 pub mod headers;
 pub mod nonce;
 pub mod policy;
+mod py_printable;
 pub mod signing;
 pub mod synapse;
 pub mod terminal;

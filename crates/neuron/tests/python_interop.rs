@@ -630,6 +630,11 @@ fn py_str_matches_cpython() {
             .map(|_| pool[rng.gen_range(0..pool.len())])
             .collect();
         values.push(serde_json::json!([s.clone(), rng.r#gen::<i32>(), s]));
+        // Any code point (Python escapes the non-printable ones in repr).
+        let any: String = (0..8)
+            .filter_map(|_| char::from_u32(rng.gen_range(0x80..0x11_0000)))
+            .collect();
+        values.push(serde_json::json!([any]));
     }
     let script = write_script(
         "py_str.py",
