@@ -13,7 +13,7 @@ use crate::store::{Overlay, StateStore};
 use crate::transaction::Transaction;
 
 /// What a call would do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DryRunReport {
     /// The fee it would pay (without tip).
     pub fee: TaoBalance,

@@ -8,7 +8,17 @@ use parity_scale_codec::{Decode, Encode};
 use types::{BlockNumber, NetUid};
 
 /// Why a transaction or a call was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Encode, Decode)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    thiserror::Error,
+    Encode,
+    Decode,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub enum ChainError {
     // ---- transaction envelope ----
     /// The signature does not verify for the signer.

@@ -10,7 +10,7 @@ use crate::error::ChainError;
 use crate::params::GlobalParam;
 
 /// Something that happened.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// A transaction's call succeeded.
     ExtrinsicSuccess {

@@ -13,7 +13,9 @@ use crate::events::Event;
 use crate::state::State;
 
 /// Where an owner-hotkey's miner emission goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub enum RecycleOrBurn {
     /// Destroyed; issuance counters unchanged.
     #[default]
@@ -23,7 +25,7 @@ pub enum RecycleOrBurn {
 }
 
 /// A subnet's hyperparameters (chain.md §1.4).
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct Hyperparams {
     /// Blocks per epoch.
     pub tempo: u16,
@@ -214,7 +216,7 @@ enum Setter {
 
 /// A hyperparameter with its new value (argument of `sudo_set_hyperparameter`, which owners
 /// and root share, like the reference's `sudo_set_*` calls).
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 #[allow(missing_docs)]
 pub enum HyperparamValue {
     Tempo(u16),

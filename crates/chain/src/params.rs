@@ -13,7 +13,7 @@ use crate::hyperparams::Hyperparams;
 use crate::state::State;
 
 /// Chain-wide parameters (root may change them).
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct Params {
     /// The sudo key; `None` disables root calls.
     pub sudo: Option<AccountId>,
@@ -142,7 +142,7 @@ impl Params {
 }
 
 /// A chain-wide parameter with its new value (argument of `sudo_set_global`).
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub enum GlobalParam {
     /// Hand the sudo key to another account.
     Sudo(AccountId),

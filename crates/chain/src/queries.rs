@@ -32,7 +32,7 @@ fn view<T>(
 }
 
 /// A subnet with its pool ("dynamic info" and hyperparameters).
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct SubnetInfo {
     /// Its id.
     pub netuid: NetUid,
@@ -77,7 +77,7 @@ pub struct SubnetInfo {
 }
 
 /// One neuron as the metagraph shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct NeuronInfo {
     /// Uid.
     pub uid: Uid,
@@ -118,7 +118,7 @@ pub struct NeuronInfo {
 }
 
 /// One stake position of a coldkey.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct StakeInfo {
     /// Hotkey.
     pub hotkey: AccountId,
@@ -233,7 +233,7 @@ pub fn stake_for_coldkey(store: &dyn StateStore, coldkey: &AccountId) -> Result<
 }
 
 /// A delegate: hotkey, owner, take and stake per subnet.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct DelegateInfo {
     /// Hotkey.
     pub hotkey: AccountId,
@@ -342,5 +342,19 @@ mod tests {
             100 * types::RAO_PER_TAO
         );
         assert!(account(&store, &alice).unwrap().free.rao() > 0);
+    }
+
+    #[test]
+    fn views_serialise_to_json_for_rpc() {
+        let store = GenesisConfig::dev(Preset::Fast).unwrap().build().unwrap();
+        let s1 = subnet(&store, NetUid(1)).unwrap();
+        let json = serde_json::to_string(&s1).unwrap();
+        assert!(json.contains("\"netuid\":1"), "{json}");
+        let back: SubnetInfo = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s1);
+        let ns = neurons(&store, NetUid(1)).unwrap();
+        // accounts appear as SS58 addresses
+        let alice = dev_account("Alice").unwrap().to_string();
+        assert!(serde_json::to_string(&ns).unwrap().contains(&alice));
     }
 }

@@ -17,7 +17,7 @@ use crate::transaction::{ChainId, Transaction};
 use crate::{balances, coinbase, fees};
 
 /// What happened to a transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub enum TxOutcome {
     /// The call succeeded.
     Applied,
@@ -28,7 +28,7 @@ pub enum TxOutcome {
 }
 
 /// One transaction's receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct Receipt {
     /// Blake2-256 of the encoded transaction.
     pub tx_hash: [u8; 32],

@@ -11,7 +11,9 @@ use types::{AccountId, AlphaBalance, BlockNumber, NetUid, TaoBalance};
 use crate::hyperparams::Hyperparams;
 
 /// A TAO account.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct AccountInfo {
     /// The next transaction nonce.
     pub nonce: u64,
@@ -20,7 +22,9 @@ pub struct AccountInfo {
 }
 
 /// Chain-wide counters that change every block.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct Totals {
     /// TAO issuance counter: raised by every mint, lowered by every recycle. Drives halvings.
     pub total_issuance: TaoBalance,
@@ -37,7 +41,9 @@ pub struct Totals {
 }
 
 /// How a subnet's pool prices its token.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub enum Mechanism {
     /// Price fixed at 1 (root): stake 1:1, no fees.
     Stable,
@@ -47,7 +53,9 @@ pub enum Mechanism {
 }
 
 /// A subnet's pool reserves and outstanding alpha.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct Pool {
     /// TAO reserve (for root: the total root stake).
     pub tao: TaoBalance,
@@ -77,7 +85,9 @@ impl Pool {
 }
 
 /// Alpha accumulated since the last epoch, waiting to be paid out.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct PendingEmission {
     /// Miners' share.
     pub server: AlphaBalance,
@@ -100,7 +110,9 @@ impl PendingEmission {
 }
 
 /// A subnet's identity (set by its owner).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct SubnetIdentity {
     /// Display name.
     pub subnet_name: Vec<u8>,
@@ -121,7 +133,9 @@ pub struct SubnetIdentity {
 }
 
 /// Per-block emission figures of a subnet (for explorers).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct BlockEmission {
     /// TAO emission share this block.
     pub tao: TaoBalance,
@@ -134,7 +148,7 @@ pub struct BlockEmission {
 }
 
 /// One subnet: registry data, hyperparameters, pool, emission state and epoch schedule.
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct Subnet {
     /// Its id.
     pub netuid: NetUid,
@@ -191,7 +205,9 @@ pub struct Subnet {
 }
 
 /// Where a neuron serves.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct AxonInfo {
     /// Block at which it was served.
     pub block: BlockNumber,
@@ -212,7 +228,7 @@ pub struct AxonInfo {
 }
 
 /// One uid of a subnet.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct Neuron {
     /// The hotkey holding this uid.
     pub hotkey: AccountId,
@@ -249,7 +265,9 @@ pub struct Neuron {
 }
 
 /// Where a neuron exposes Prometheus metrics.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct PrometheusInfo {
     /// Block at which it was served.
     pub block: BlockNumber,
@@ -288,7 +306,7 @@ impl Neuron {
 }
 
 /// A hotkey: its owning coldkey, delegate take and where it is registered.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct HotkeyInfo {
     /// The coldkey that owns it.
     pub owner: AccountId,
@@ -301,7 +319,7 @@ pub struct HotkeyInfo {
 }
 
 /// A coldkey swap waiting for its delay.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct ScheduledColdkeySwap {
     /// The new coldkey.
     pub new_coldkey: AccountId,
@@ -310,7 +328,9 @@ pub struct ScheduledColdkeySwap {
 }
 
 /// A coldkey's public identity (set_identity).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct ChainIdentity {
     /// Display name.
     pub name: Vec<u8>,
@@ -329,7 +349,9 @@ pub struct ChainIdentity {
 }
 
 /// What a root staker receives of its validators' root dividends (paid in subnet alpha).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub enum RootClaimType {
     /// Sell the alpha for TAO and add it to the root stake (the reference's default).
     #[default]
@@ -339,7 +361,9 @@ pub enum RootClaimType {
 }
 
 /// A coldkey's links: hotkeys it owns, hotkeys it stakes to, swap bookkeeping.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct ColdkeyInfo {
     /// Hotkeys it owns.
     pub owned_hotkeys: Vec<AccountId>,
@@ -359,7 +383,9 @@ pub struct ColdkeyInfo {
 }
 
 /// The share pool of one hotkey on one subnet: stakers own shares of `alpha`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct SharePool {
     /// Alpha held by the hotkey for all its stakers.
     pub alpha: AlphaBalance,
@@ -368,7 +394,7 @@ pub struct SharePool {
 }
 
 /// A weights commit waiting to be revealed.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
 pub struct WeightCommit {
     /// Blake2-256 of the reveal's SCALE encoding.
     pub hash: [u8; 32],

@@ -13,7 +13,9 @@ use crate::storage::{Accounts, Item, ParamsItem, Subnets, TotalsItem};
 use crate::store::StateStore;
 
 /// The block being built or applied.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, Encode, Decode, serde::Serialize, serde::Deserialize,
+)]
 pub struct BlockEnv {
     /// Its height.
     pub number: BlockNumber,
