@@ -35,7 +35,7 @@ impl Preset {
 }
 
 /// A subnet that exists at genesis.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GenesisSubnet {
     /// Its netuid (≥ 1).
     pub netuid: NetUid,
@@ -54,7 +54,7 @@ pub struct GenesisSubnet {
 }
 
 /// Everything genesis needs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GenesisConfig {
     /// Chain parameters (including the sudo key).
     pub params: Params,
@@ -71,7 +71,7 @@ pub struct GenesisConfig {
 }
 
 /// A stake that exists at genesis.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GenesisStake {
     /// The staking coldkey (also the hotkey's owner if the hotkey is new).
     pub coldkey: AccountId,
@@ -222,6 +222,18 @@ pub fn chain_id(genesis: &MemoryStore) -> ChainId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn genesis_configs_round_trip_through_json() {
+        let g = GenesisConfig::dev(Preset::Reference).unwrap();
+        let json = serde_json::to_string_pretty(&g).unwrap();
+        let back: GenesisConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, g);
+        assert_eq!(
+            state_hash(&back.build().unwrap()),
+            state_hash(&g.build().unwrap())
+        );
+    }
 
     #[test]
     fn dev_accounts_are_the_well_known_keys() {
