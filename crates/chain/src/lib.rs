@@ -1,7 +1,7 @@
 //! # rustensor-chain: the Subtensor state machine
 //!
 //! A deterministic, I/O-free implementation of Bittensor's chain rules (`shared/spec/chain.md`,
-//! the **[current]** rules): balances, subnets and their hyperparameters, registration,
+//! the **\[current\]** rules): balances, subnets and their hyperparameters, registration,
 //! serving, weights with commit-reveal, staking in share pools over constant-product pools,
 //! delegation, key swaps, the per-block coinbase and the epoch payout around `yuma`.
 //!
