@@ -54,6 +54,17 @@
 //! [`ChangeSet`]s; [`store::Overlay`] layers unfinalised blocks. [`apply_block_prechecked`] takes
 //! signature results computed ahead (e.g. in parallel at the pool). [`queries`] serves RPC.
 //!
+//! ## Status
+//!
+//! Built and tested: every call of the issue (balances, subnets and hyperparameters,
+//! registration, serving, weights with commit-reveal, staking with limits, delegation,
+//! childkeys, key swaps, sudo), fees (in alpha for unstaking without free TAO), the coinbase,
+//! epochs through `yuma`, root dividends by claim type, dry runs, queries, genesis presets.
+//! Simplified or not built (see `docs/economics.md`): root claims happen at the epoch (no
+//! claim_root), a new subnet's moving price starts at its spot price, replacement never takes
+//! an immune neuron, direct set_weights is refused under commit-reveal, and conviction locks,
+//! leases, drand timelocked commits and mechanisms are absent.
+//!
 //! No floats, no hash-map iteration, no panics: the workspace's strict lints apply; fixed point
 //! is substrate-fixed where the reference uses it, and pool math is exact in integers.
 
