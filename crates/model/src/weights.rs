@@ -3,13 +3,19 @@
 //! candle 0.11.1 has no SIMD kernel for Q4_1 (the format of this GGUF): its quantized matmul
 //! runs a scalar loop, about 2-5 tokens/s here, and it rounds activations to 8 bits (Q8_1), which
 //! changes greedy answers of this small model (it answered "What is the capital of France?" with
-//! "L'Étoile, la Marseillaise, ..." where the f32 path says "The capital of France is Paris.").
-//! So by default the Q4_1 weights are dequantized once at load time to f32: the same weights,
-//! computed exactly, through candle's f32 matmul (the `gemm` crate, which picks AVX2/AVX-512 at
-//! run time). That costs about 650 MB of memory instead of about 100 MB.
+//! "L'Étoile, la Marseillaise, ..." where exact f32 arithmetic says "The capital of France is
+//! Paris."). So the weights are converted once at load time:
 //!
-//! The dequantized tensors are handed to candle's own `ModelWeights::from_gguf` as an in-memory
-//! F32 "file" (same metadata, tensor table rewritten), so the forward pass stays candle's.
+//! - [`WeightFormat::F32`] (default): dequantized to f32, the same weights computed exactly
+//!   through candle's f32 matmul (the `gemm` crate picks AVX2/AVX-512 at run time); about
+//!   650 MB resident, 1.3 GB peak while loading.
+//! - [`WeightFormat::Q8_0`]: re-quantized to Q8_0, which candle multiplies with AVX2 kernels
+//!   chosen at run time; about twice as fast and 420 MB peak, but activations are rounded to 8
+//!   bits again (it gives the same "L'Étoile" answer).
+//! - [`WeightFormat::Quantized`]: as stored (about 100 MB), scalar and slow.
+//!
+//! The converted tensors are handed to candle's own `ModelWeights::from_gguf` as an in-memory
+//! "file" (same metadata, tensor table rewritten), so the forward pass stays candle's.
 
 use std::io::{Cursor, Read, Seek};
 
@@ -23,7 +29,7 @@ pub enum WeightFormat {
     /// Dequantized to f32 at load (about 650 MB): fast SIMD matmuls, exact Q4_1 weights.
     #[default]
     F32,
-    /// Matrices re-quantized to Q8_0 at load (about 150 MB): candle's AVX2 int8 kernels, chosen
+    /// Matrices re-quantized to Q8_0 at load (about 260 MB): candle's AVX2 int8 kernels, chosen
     /// at run time. Activations are rounded to 8 bits, so answers can differ slightly from F32.
     Q8_0,
     /// Kept as stored in the GGUF (about 100 MB): candle's quantized kernels, which are scalar
