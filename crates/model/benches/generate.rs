@@ -21,7 +21,6 @@ fn bench(c: &mut Criterion) {
             return;
         }
     };
-    model::fetch::verify(&path).unwrap();
     let msgs = [ChatMessage::user(
         "Write a long story about a dragon who learns to fly.",
     )];

@@ -28,7 +28,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok("quantized") => WeightFormat::Quantized,
         _ => WeightFormat::F32,
     };
-    model::fetch::verify(&path)?;
     let mut m = TextModel::load_with(&path, format)?;
     let params = SamplingParams::greedy(max_tokens);
     let mut out = std::io::stdout();

@@ -124,18 +124,19 @@ impl TextModel {
     /// Loads the pinned model from `path` after checking its size and SHA-256 (about 0.5 s),
     /// with f32 weights (see [`WeightFormat`]).
     pub fn load(path: &Path) -> Result<Self> {
-        fetch::verify(path)?;
-        Self::load_unverified(path)
-    }
-
-    /// Loads any llama-architecture GGUF with a byte-level BPE tokenizer, without the hash check,
-    /// with f32 weights.
-    pub fn load_unverified(path: &Path) -> Result<Self> {
         Self::load_with(path, WeightFormat::F32)
     }
 
-    /// Loads any llama-architecture GGUF (no hash check) with the weights held as `format`.
+    /// Loads the pinned model from `path` after checking its size and SHA-256, with the weights
+    /// held as `format`.
     pub fn load_with(path: &Path, format: WeightFormat) -> Result<Self> {
+        fetch::verify(path)?;
+        Self::load_unverified(path, format)
+    }
+
+    /// Loads any llama-architecture GGUF with a byte-level BPE tokenizer, without the hash
+    /// check (for other models, or a file whose hash was just checked).
+    pub fn load_unverified(path: &Path, format: WeightFormat) -> Result<Self> {
         let bad = |detail: String| Error::BadGguf {
             path: path.to_path_buf(),
             detail,

@@ -36,7 +36,9 @@ fn shared() -> Option<&'static TextModel> {
     MODEL
         .get_or_init(|| {
             // fetch has just checked the hash; `load` would hash the 98 MB again.
-            fetched().map(|p| TextModel::load_unverified(p).expect("load the fetched model"))
+            fetched().map(|p| {
+                TextModel::load_unverified(p, WeightFormat::F32).expect("load the fetched model")
+            })
         })
         .as_ref()
 }
@@ -260,14 +262,14 @@ fn missing_or_corrupt_files_are_refused() {
     let err = TextModel::load(&path).unwrap_err();
     assert!(matches!(err, Error::HashMismatch { .. }), "{err}");
     // And it is not a GGUF at all.
-    let err = TextModel::load_unverified(&path).unwrap_err();
+    let err = TextModel::load_unverified(&path, WeightFormat::F32).unwrap_err();
     assert!(matches!(err, Error::BadGguf { .. }), "{err}");
 }
 
 #[test]
 fn q8_0_weights_answer_and_are_deterministic() {
     let Some(path) = fetched() else { return };
-    let mut m = TextModel::load_with(path, WeightFormat::Q8_0).unwrap();
+    let mut m = TextModel::load_unverified(path, WeightFormat::Q8_0).unwrap();
     let msgs = ask("What is 2+2? Answer with the number.");
     let a = m.generate(&msgs, &SamplingParams::greedy(12)).unwrap();
     eprintln!(
