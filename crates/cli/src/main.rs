@@ -46,6 +46,12 @@ enum Command {
     /// Offline simulations: run Yuma Consensus epochs on a scenario file.
     #[command(subcommand)]
     Sim(commands::sim::SimCommand),
+    /// The embedded text-generation model: fetch it, try it.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
+    /// Load tools: measure our axon against the Python one.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +60,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Wallet(command) => commands::wallet::run(command, &cli.global, &out),
         Command::Sim(command) => commands::sim::run(command, &out),
+        Command::Model(command) => commands::model::run(command, &out),
+        Command::Bench(command) => commands::bench::run(command, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
