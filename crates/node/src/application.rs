@@ -5,7 +5,7 @@
 //! so proposals and verification can build on blocks that are not finalized yet.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use commonware_actor::Feedback;
 use commonware_consensus::marshal::{Update, ancestry::Ancestry};
@@ -129,12 +129,14 @@ impl<SM: StateMachine> App<SM> {
             let budget = (shared.config.limits.max_block_bytes as usize).saturating_sub(4096);
             shared.mempool().select(
                 |sender| machine.account_nonce(&view, sender).unwrap_or(u64::MAX),
-                shared.config.max_block_txs,
+                shared.build_capacity(),
                 budget,
             )
         };
         let mut txs: Vec<Vec<u8>> = candidates.iter().map(|t| t.as_ref().clone()).collect();
+        let started = Instant::now();
         let (mut layer, mut results) = ex.execute(&ps, &ctx, &txs)?;
+        shared.record_execution(txs.len(), started.elapsed());
         if results.iter().any(|r| !r.valid) {
             // Invalid transactions change nothing; drop them from the block and the pool.
             let mut pool = shared.mempool();
@@ -269,7 +271,11 @@ where
             warn!(error = %e, "cannot verify: parent state unknown");
             return false;
         }
-        match self.shared.executor.verify_block(b) {
+        let started = Instant::now();
+        let verified = self.shared.executor.verify_block(b);
+        self.shared
+            .record_execution(b.transactions.len(), started.elapsed());
+        match verified {
             Ok(()) => {
                 self.shared.note_best(b);
                 true

@@ -1,9 +1,12 @@
 //! The real state machine: `chain` behind the node's [`StateMachine`] boundary.
 //!
-//! Transactions are `chain::Transaction` in SCALE. Signatures are checked for every transaction
-//! of a block, in parallel across threads, before `chain::runtime::apply_block_prechecked`.
+//! Transactions are `chain::Transaction` in SCALE. Every signature is checked: at the door, and
+//! in each block before `chain::runtime::apply_block_prechecked` (in parallel across threads),
+//! except that a block skips transactions whose exact bytes this node already verified at the
+//! door (blake2b-256 of the bytes; a bounded cache), so a proposer does not verify twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use chain::runtime::{TxOutcome, apply_block_prechecked, transaction_fee};
 use chain::store::{Overlay, StateStore, storage_error};
@@ -46,6 +49,30 @@ pub struct ChainMachine {
     chain_id: ChainId,
     /// Fee recipients by authority key; blocks by other authorities recycle fees.
     authors: BTreeMap<Hash32, AccountId>,
+    /// Hashes of transactions whose signature verified at the door.
+    verified: Arc<Mutex<VerifiedCache>>,
+}
+
+/// A bounded set of verified transaction hashes, oldest evicted first.
+#[derive(Debug, Default)]
+struct VerifiedCache {
+    set: HashSet<Hash32>,
+    order: VecDeque<Hash32>,
+}
+
+const VERIFIED_CACHE: usize = 1 << 20;
+
+impl VerifiedCache {
+    fn insert(&mut self, hash: Hash32) {
+        if self.set.insert(hash) {
+            self.order.push_back(hash);
+            while self.order.len() > VERIFIED_CACHE {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
 }
 
 impl ChainMachine {
@@ -57,6 +84,7 @@ impl ChainMachine {
             genesis,
             chain_id,
             authors: BTreeMap::new(),
+            verified: Arc::new(Mutex::new(VerifiedCache::default())),
         })
     }
 
@@ -152,7 +180,26 @@ impl StateMachine for ChainMachine {
                 Err(_) => slots.push(None),
             }
         }
-        let valid = self.verify_all(&decoded);
+        // Door-verified transactions need no second check; verify the rest.
+        let known: Vec<bool> = {
+            let cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            txs.iter()
+                .zip(&slots)
+                .filter(|(_, slot)| slot.is_some())
+                .map(|(bytes, _)| cache.set.contains(&tx_hash(bytes)))
+                .collect()
+        };
+        let unknown: Vec<Transaction> = decoded
+            .iter()
+            .zip(&known)
+            .filter(|(_, k)| !**k)
+            .map(|(tx, _)| tx.clone())
+            .collect();
+        let mut checked = self.verify_all(&unknown).into_iter();
+        let valid: Vec<bool> = known
+            .iter()
+            .map(|k| *k || checked.next().unwrap_or(false))
+            .collect();
         let view = View(state);
         let outcome = apply_block_prechecked(&view, &self.env(block), &decoded, &valid)
             .map_err(machine_error)?;
@@ -186,6 +233,10 @@ impl StateMachine for ChainMachine {
         if !tx.verify(&self.chain_id) {
             return Err(TxCheckError::BadSignature);
         }
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tx_hash(bytes));
         let view = View(state);
         let mut overlay = Overlay::new(&view);
         let st = State::new(

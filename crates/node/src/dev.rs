@@ -54,6 +54,20 @@ where
     SM: StateMachine,
 {
     let node = Node::new(machine, db, config)?;
+    let handle = start_engine(context, &node, signer).await?;
+    Ok((node, handle))
+}
+
+/// Starts the single-authority engine for an opened node (e.g. after pre-filling its pool).
+pub async fn start_engine<E, SM>(
+    context: E,
+    node: &Node<SM>,
+    signer: ed25519::PrivateKey,
+) -> Result<Handle<()>, DevError>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics,
+    SM: StateMachine,
+{
     let me = signer.public_key();
     let channels = Channels {
         votes: solo::channel(),
@@ -65,7 +79,7 @@ where
     let peers = SoloPeers::new(me.clone());
     let handle = engine::start(
         context.child("engine"),
-        &node,
+        node,
         EngineConfig {
             signer,
             participants: vec![me.clone()],
@@ -78,5 +92,5 @@ where
         channels,
     )
     .await?;
-    Ok((node, handle))
+    Ok(handle)
 }

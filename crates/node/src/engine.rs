@@ -99,10 +99,11 @@ pub mod channel {
     pub const BACKFILL: u64 = 4;
 }
 
-/// Simplex timeouts for a block time: the leader timeout must leave room for the proposer to
-/// wait out the block time, and each later timeout must exceed the one before.
-fn timeouts(block_time: Duration) -> (Duration, Duration, Duration) {
-    let leader = block_time.saturating_mul(2).max(Duration::from_secs(1)) + Duration::from_secs(1);
+/// Simplex timeouts: the leader timeout must leave room for the proposer to wait out the block
+/// time and build (and for verifiers to re-execute), and each later timeout must exceed the one
+/// before.
+fn timeouts(block_time: Duration, build: Duration) -> (Duration, Duration, Duration) {
+    let leader = block_time + build.saturating_mul(2) + Duration::from_secs(1);
     let certification = leader.saturating_mul(2);
     let skip = certification + leader;
     (leader, certification, skip)
@@ -256,7 +257,8 @@ where
         marshal,
         epocher,
     );
-    let (leader_timeout, certification_timeout, skip_timeout) = timeouts(shared.config.block_time);
+    let (leader_timeout, certification_timeout, skip_timeout) =
+        timeouts(shared.config.block_time, shared.config.max_build_time);
     let engine = simplex::Engine::new(
         context.child("simplex"),
         simplex::Config {

@@ -1,6 +1,7 @@
 //! The node's shared state and the [`Node`] handle the RPC layer uses: head, blocks, state
 //! snapshots, transaction submission and head subscriptions.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ pub struct NodeConfig {
     pub mempool: MempoolConfig,
     /// How far in the future a block's timestamp may be before verifiers wait for it.
     pub max_clock_drift: Duration,
+    /// Time budget for executing a proposal; the proposer sizes blocks to fit it from the
+    /// measured cost per transaction (consensus timeouts leave room for it).
+    pub max_build_time: Duration,
 }
 
 impl NodeConfig {
@@ -42,6 +46,7 @@ impl NodeConfig {
             limits: BlockLimits::default(),
             mempool: MempoolConfig::default(),
             max_clock_drift: Duration::from_secs(2),
+            max_build_time: Duration::from_secs(2),
         }
     }
 
@@ -49,6 +54,7 @@ impl NodeConfig {
     pub fn dev() -> Self {
         Self {
             block_time: Duration::from_millis(250),
+            max_build_time: Duration::from_millis(400),
             ..Self::reference()
         }
     }
@@ -59,6 +65,9 @@ impl Default for NodeConfig {
         Self::reference()
     }
 }
+
+/// Assumed execution cost per transaction before anything was measured (conservative).
+const INITIAL_NS_PER_TX: u64 = 200_000;
 
 /// A block reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +117,8 @@ pub struct Shared<SM> {
     pub(crate) finalized_heads: broadcast::Sender<BlockRef>,
     pub(crate) halted: Mutex<Option<String>>,
     pub(crate) marshal: OnceLock<Marshal>,
+    /// Moving average of execution cost per transaction (ns), to size proposals.
+    pub(crate) ns_per_tx: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -130,6 +141,29 @@ impl<SM: StateMachine> Shared<SM> {
             Some(reason) => Err(NodeError::Halted(reason.clone())),
             None => Ok(()),
         }
+    }
+
+    /// How many transactions fit the build budget at the measured cost.
+    pub(crate) fn build_capacity(&self) -> usize {
+        let per_tx = self.ns_per_tx.load(Ordering::Relaxed).max(1);
+        let budget = u64::try_from(self.config.max_build_time.as_nanos()).unwrap_or(u64::MAX);
+        usize::try_from(budget / per_tx)
+            .unwrap_or(usize::MAX)
+            .clamp(1, self.config.max_block_txs.max(1))
+    }
+
+    /// Folds one execution's cost into the moving average (large blocks only: small ones are
+    /// dominated by per-block work).
+    pub(crate) fn record_execution(&self, txs: usize, elapsed: Duration) {
+        if txs < 64 {
+            return;
+        }
+        let sample = u64::try_from(elapsed.as_nanos() / txs as u128).unwrap_or(u64::MAX);
+        let old = self.ns_per_tx.load(Ordering::Relaxed);
+        self.ns_per_tx.store(
+            (old.saturating_mul(3).saturating_add(sample)) / 4,
+            Ordering::Relaxed,
+        );
     }
 
     /// Records a newly executed block as best if it is higher.
@@ -222,6 +256,7 @@ impl<SM: StateMachine> Node<SM> {
                 finalized_heads,
                 halted: Mutex::new(None),
                 marshal: OnceLock::new(),
+                ns_per_tx: AtomicU64::new(INITIAL_NS_PER_TX),
             }),
         })
     }

@@ -72,6 +72,25 @@ impl Transfer {
     }
 }
 
+fn verify_parallel(txs: &[Option<Transfer>]) -> Vec<bool> {
+    let check = |part: &[Option<Transfer>]| -> Vec<bool> {
+        part.iter()
+            .map(|t| t.as_ref().is_some_and(Transfer::verify))
+            .collect()
+    };
+    if txs.len() < 64 {
+        return check(txs);
+    }
+    let (a, b) = txs.split_at(txs.len() / 2);
+    std::thread::scope(|s| {
+        let left = s.spawn(|| check(a));
+        let mut right = check(b);
+        let mut out = left.join().unwrap_or_else(|_| vec![false; a.len()]);
+        out.append(&mut right);
+        out
+    })
+}
+
 /// The account id of a key (its public key bytes).
 pub fn account_of(key: &ed25519::PrivateKey) -> Hash32 {
     let mut id = [0u8; 32];
@@ -172,10 +191,16 @@ impl StateMachine for Transfers {
         };
         s.changes
             .insert(HEIGHT_KEY.to_vec(), Some(Encode::encode(&block.height)));
+        // Signatures first, on two threads; then the transfers in order.
+        let decoded: Vec<Option<Transfer>> = txs
+            .iter()
+            .map(|b| Transfer::decode_all(&mut b.as_slice()).ok())
+            .collect();
+        let verified = verify_parallel(&decoded);
         let mut results = Vec::with_capacity(txs.len());
-        for bytes in txs {
+        for ((bytes, tx), sig_ok) in txs.iter().zip(decoded).zip(verified) {
             let hash = tx_hash(bytes);
-            let Ok(tx) = Transfer::decode_all(&mut bytes.as_slice()) else {
+            let Some(tx) = tx else {
                 results.push(TxResult {
                     hash,
                     valid: false,
@@ -185,7 +210,7 @@ impl StateMachine for Transfers {
             };
             let mut from = s.account(&tx.from)?;
             let cost = FEE.saturating_add(tx.tip);
-            if !tx.verify() || tx.nonce != from.nonce || from.balance < cost {
+            if !sig_ok || tx.nonce != from.nonce || from.balance < cost {
                 results.push(TxResult {
                     hash,
                     valid: false,
