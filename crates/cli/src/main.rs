@@ -52,6 +52,24 @@ enum Command {
     /// Load tools: measure our axon against the Python one.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// Run a node: `--dev` for a local development chain; `export-genesis` for a chain spec.
+    Node(commands::node::NodeArgs),
+    /// Chain heads and blocks.
+    #[command(subcommand)]
+    Chain(commands::chain::ChainCommand),
+    /// Send TAO to another account.
+    Transfer(commands::transfer::TransferArgs),
+    /// Subnets: list, show, create, start, register, hyperparameters, set.
+    #[command(subcommand, visible_alias = "s")]
+    Subnet(commands::subnet::SubnetCommand),
+    /// Stake: add, remove, move, transfer, swap, list.
+    #[command(subcommand, visible_alias = "st")]
+    Stake(commands::stake::StakeCommand),
+    /// Weights: set, commit, reveal.
+    #[command(subcommand, visible_alias = "wt")]
+    Weights(commands::weights::WeightsCommand),
+    /// A subnet's metagraph.
+    Metagraph(commands::metagraph::MetagraphArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +80,13 @@ fn main() -> ExitCode {
         Command::Sim(command) => commands::sim::run(command, &out),
         Command::Model(command) => commands::model::run(command, &out),
         Command::Bench(command) => commands::bench::run(command, &out),
+        Command::Node(args) => commands::node::run(args, &out),
+        Command::Chain(command) => commands::chain::run(command, &out),
+        Command::Transfer(args) => commands::transfer::run(args, &cli.global, &out),
+        Command::Subnet(command) => commands::subnet::run(command, &cli.global, &out),
+        Command::Stake(command) => commands::stake::run(command, &cli.global, &out),
+        Command::Weights(command) => commands::weights::run(command, &cli.global, &out),
+        Command::Metagraph(args) => commands::metagraph::run(args, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,15 @@
 //! One module per command group.
 
 pub mod bench;
+pub mod chain;
+pub mod metagraph;
 pub mod model;
+pub mod net;
+pub mod node;
 pub mod sim;
+pub mod stake;
+pub mod subnet;
+pub mod transfer;
 pub mod wallet;
+pub mod wallet_chain;
+pub mod weights;

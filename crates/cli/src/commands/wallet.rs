@@ -39,6 +39,10 @@ pub enum WalletCommand {
     Sign(SignArgs),
     /// Verify a signature.
     Verify(VerifyArgs),
+    /// Free balance and staked value on the chain.
+    Balance(super::wallet_chain::BalanceArgs),
+    /// Balances, stakes per subnet and registrations on the chain.
+    Overview(super::wallet_chain::OverviewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -356,6 +360,8 @@ pub fn run(command: WalletCommand, global: &GlobalArgs, out: &Output) -> CliResu
         WalletCommand::Inspect(args) => inspect(&ctx, args),
         WalletCommand::Sign(args) => sign(&ctx, args),
         WalletCommand::Verify(args) => verify(&ctx, args),
+        WalletCommand::Balance(args) => super::wallet_chain::balance(args, global, out),
+        WalletCommand::Overview(args) => super::wallet_chain::overview(args, global, out),
     }
 }
 
