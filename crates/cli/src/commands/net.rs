@@ -195,7 +195,7 @@ pub struct SentJson {
 }
 
 fn show_preview(out: &Output, what: &str, dry: &DryRunView) {
-    out.note(format!("{what}"));
+    out.note(what);
     out.note(format!("  fee: {}", dry.fee));
     if !dry.tip.is_zero() {
         out.note(format!("  tip: {}", dry.tip));
