@@ -44,7 +44,50 @@ async fn start_with<SM: StateMachine>(
     n: u64,
     make: impl Fn() -> SM,
 ) -> Vec<Node<SM>> {
-    let keys: Vec<ed25519::PrivateKey> = (0..n)
+    let roles = vec![Role::Honest; n as usize];
+    start_net(context, &roles, make)
+        .await
+        .nodes
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// What an authority runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The node's engine.
+    Honest,
+    /// An equivocator: no engine, only the [`conflicter`] on the votes channel.
+    Conflicter,
+}
+
+/// Signature namespace of consensus messages in these tests.
+const CONSENSUS_NAMESPACE: &[u8] = b"rustensor-test";
+
+/// A simulated network of authorities.
+struct Net<SM> {
+    oracle: simulated::Oracle<ed25519::PublicKey, deterministic::Context>,
+    participants: Vec<ed25519::PublicKey>,
+    /// The honest authorities' nodes (`None` for Byzantine ones).
+    nodes: Vec<Option<Node<SM>>>,
+}
+
+fn test_link() -> Link {
+    Link {
+        latency: Duration::from_millis(20),
+        jitter: Duration::from_millis(5),
+        success_rate: commonware_utils::probability!(1.0),
+    }
+}
+
+/// Starts one authority per role on a fully linked simulated network.
+async fn start_net<SM: StateMachine>(
+    context: &deterministic::Context,
+    roles: &[Role],
+    make: impl Fn() -> SM,
+) -> Net<SM> {
+    let keys: Vec<ed25519::PrivateKey> = (0..roles.len() as u64)
         .map(|i| ed25519::PrivateKey::from_seed(10_000 + i))
         .collect();
     let participants: Vec<ed25519::PublicKey> = keys.iter().map(|k| k.public_key()).collect();
@@ -62,10 +105,20 @@ async fn start_with<SM: StateMachine>(
     network.start();
     let quota = Quota::per_second(NZU32!(100_000));
     let mut nodes = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
+    for (i, (key, role)) in keys.iter().zip(roles).enumerate() {
         let pk = key.public_key();
         let control = oracle.control(pk.clone());
         let reg = async |c| control.register(c, quota).await.unwrap();
+        if *role == Role::Conflicter {
+            conflicter::start(
+                context.child("byzantine").with_attribute("index", i),
+                key.clone(),
+                &participants,
+                reg(channel::VOTES).await,
+            );
+            nodes.push(None);
+            continue;
+        }
         let channels = Channels {
             votes: reg(channel::VOTES).await,
             certificates: reg(channel::CERTIFICATES).await,
@@ -80,7 +133,7 @@ async fn start_with<SM: StateMachine>(
             EngineConfig {
                 signer: key.clone(),
                 participants: participants.clone(),
-                namespace: b"rustensor-test".to_vec(),
+                namespace: CONSENSUS_NAMESPACE.to_vec(),
                 partition_prefix: format!("validator-{i}"),
                 mailbox_size: NZUsize!(1024),
             },
@@ -90,24 +143,50 @@ async fn start_with<SM: StateMachine>(
         )
         .await
         .unwrap();
-        nodes.push(node);
+        nodes.push(Some(node));
     }
-    let link = Link {
-        latency: Duration::from_millis(20),
-        jitter: Duration::from_millis(5),
-        success_rate: commonware_utils::probability!(1.0),
+    let net = Net {
+        oracle,
+        participants,
+        nodes,
     };
-    for a in &participants {
-        for b in &participants {
-            if a != b {
-                oracle
-                    .add_link(a.clone(), b.clone(), link.clone())
-                    .await
-                    .unwrap();
+    net.relink(|_, _| true).await;
+    net
+}
+
+impl<SM: StateMachine> Net<SM> {
+    /// Adds the link between every ordered pair `(a, b)`, `a != b`, that `pick` selects.
+    async fn relink(&self, pick: impl Fn(usize, usize) -> bool) {
+        for (i, a) in self.participants.iter().enumerate() {
+            for (j, b) in self.participants.iter().enumerate() {
+                if i != j && pick(i, j) {
+                    self.oracle
+                        .add_link(a.clone(), b.clone(), test_link())
+                        .await
+                        .unwrap();
+                }
             }
         }
     }
-    nodes
+
+    /// Removes the link between every ordered pair `(a, b)`, `a != b`, that `pick` selects.
+    async fn cut(&self, pick: impl Fn(usize, usize) -> bool) {
+        for (i, a) in self.participants.iter().enumerate() {
+            for (j, b) in self.participants.iter().enumerate() {
+                if i != j && pick(i, j) {
+                    self.oracle.remove_link(a.clone(), b.clone()).await.unwrap();
+                }
+            }
+        }
+    }
+
+    /// The honest nodes at `indices`.
+    fn pick(&self, indices: &[usize]) -> Vec<Node<SM>> {
+        indices
+            .iter()
+            .map(|&i| self.nodes[i].clone().unwrap())
+            .collect()
+    }
 }
 
 /// Submits `PER_ACCOUNT` transfers from each endowed account to every node.
@@ -335,4 +414,194 @@ fn restart_resumes_at_last_committed_block() {
         let sink = account(&state, &SINK).unwrap();
         assert_eq!(sink.balance, ACCOUNTS * PER_ACCOUNT * AMOUNT);
     });
+}
+
+/// A Byzantine authority that equivocates: for every notarize or finalize vote it receives it
+/// signs, at the same round, a vote for a conflicting proposal and one for the received proposal,
+/// and sends both to everyone (modelled on commonware's `simplex::mocks::conflicter`, which is
+/// behind the crate's `mocks` feature).
+mod conflicter {
+    use commonware_codec::{DecodeExt as _, Encode as _};
+    use commonware_consensus::simplex::scheme::ed25519::Scheme;
+    use commonware_consensus::simplex::types::{Finalize, Notarize, Proposal, Vote};
+    use commonware_cryptography::{ed25519, sha256};
+    use commonware_p2p::{Receiver, Recipients, Sender};
+    use commonware_runtime::{Spawner as _, deterministic};
+    use commonware_utils::ordered::Set;
+
+    /// A proposal for the same round and parent with a different payload.
+    fn conflicting(p: &Proposal<sha256::Digest>) -> Proposal<sha256::Digest> {
+        let mut payload = p.payload.0;
+        payload[0] ^= 0xFF;
+        Proposal::new(p.round, p.parent, sha256::Digest(payload))
+    }
+
+    pub fn start<S, R>(
+        context: deterministic::Context,
+        key: ed25519::PrivateKey,
+        participants: &[ed25519::PublicKey],
+        (mut sender, mut receiver): (S, R),
+    ) where
+        S: Sender<PublicKey = ed25519::PublicKey>,
+        R: Receiver<PublicKey = ed25519::PublicKey>,
+    {
+        let set = Set::from_iter_dedup(participants.iter().cloned());
+        let scheme = Scheme::signer(super::CONSENSUS_NAMESPACE, set, key).unwrap();
+        context.spawn(move |_| async move {
+            while let Ok((_, msg)) = receiver.recv().await {
+                let Ok(vote) = Vote::<Scheme, sha256::Digest>::decode(msg) else {
+                    continue;
+                };
+                let votes = match vote {
+                    Vote::Notarize(n) => [
+                        Vote::Notarize(Notarize::sign(&scheme, conflicting(&n.proposal)).unwrap()),
+                        Vote::Notarize(Notarize::sign(&scheme, n.proposal).unwrap()),
+                    ],
+                    Vote::Finalize(f) => [
+                        Vote::Finalize(Finalize::sign(&scheme, conflicting(&f.proposal)).unwrap()),
+                        Vote::Finalize(Finalize::sign(&scheme, f.proposal).unwrap()),
+                    ],
+                    _ => continue,
+                };
+                for v in votes {
+                    sender.send(Recipients::All, v.encode(), true);
+                }
+            }
+        });
+    }
+}
+
+/// Waits for `nodes` to finalize `height`, then checks they agree on every block hash and state
+/// root at heights `1..=height`; returns them.
+async fn agreed_chain<SM: StateMachine>(
+    context: &deterministic::Context,
+    nodes: &[Node<SM>],
+    height: u64,
+) -> Vec<(Hash32, Hash32)> {
+    wait_finalized(context, nodes, height).await;
+    let mut chain = Vec::new();
+    for h in 1..=height {
+        let reference = nodes[0].block_by_height(h).await.unwrap().unwrap();
+        let hash = reference.hash();
+        for node in nodes {
+            let block = node.block_by_height(h).await.unwrap().unwrap();
+            assert_eq!(block.hash(), hash, "height {h}");
+            assert_eq!(block.header.state_root, reference.header.state_root);
+            assert_eq!(node.state().unwrap().block_hash(h).unwrap(), Some(hash));
+        }
+        chain.push((hash, reference.header.state_root));
+    }
+    chain
+}
+
+/// Every height any of `nodes` finalized has one block hash across all of them.
+fn assert_no_conflicts<SM: StateMachine>(nodes: &[Node<SM>]) {
+    let top = nodes.iter().map(|n| n.head().finalized.height).max();
+    for h in 1..=top.unwrap_or(0) {
+        let hashes: std::collections::BTreeSet<_> = nodes
+            .iter()
+            .filter_map(|n| n.state().unwrap().block_hash(h).unwrap())
+            .collect();
+        assert!(
+            hashes.len() <= 1,
+            "conflicting blocks finalized at height {h}"
+        );
+    }
+}
+
+fn max_finalized<SM: StateMachine>(nodes: &[Node<SM>]) -> u64 {
+    nodes
+        .iter()
+        .map(|n| n.head().finalized.height)
+        .max()
+        .unwrap_or(0)
+}
+
+fn bft_runner(seed: u64) -> deterministic::Runner {
+    deterministic::Runner::new(
+        deterministic::Config::new()
+            .with_seed(seed)
+            .with_timeout(Some(Duration::from_secs(600))),
+    )
+}
+
+/// 4 authorities; authority 3's links are cut for good after height 3. Returns the 3 survivors'
+/// agreed chain (hash, state root) up to 8 blocks past the crash.
+fn run_crash(seed: u64) -> Vec<(Hash32, Hash32)> {
+    bft_runner(seed).start(|context| async move {
+        let net = start_net(&context, &[Role::Honest; 4], machine).await;
+        let all = net.pick(&[0, 1, 2, 3]);
+        submit_transfers(&all);
+        wait_finalized(&context, &all, 3).await;
+        net.cut(|a, b| a == 3 || b == 3).await;
+        let crashed_at = max_finalized(&all);
+        let live = net.pick(&[0, 1, 2]);
+        let chain = agreed_chain(&context, &live, crashed_at + 8).await;
+        assert_no_conflicts(&all);
+        // The isolated authority finalized nothing past what the network had certified.
+        assert!(all[3].head().finalized.height <= crashed_at + 1);
+        chain
+    })
+}
+
+/// 4 authorities split 2|2 after height 3 (no side has a quorum), then healed. Returns the agreed
+/// chain up to 5 blocks past the partition.
+fn run_partition(seed: u64) -> Vec<(Hash32, Hash32)> {
+    bft_runner(seed).start(|context| async move {
+        let net = start_net(&context, &[Role::Honest; 4], machine).await;
+        let all = net.pick(&[0, 1, 2, 3]);
+        submit_transfers(&all);
+        wait_finalized(&context, &all, 3).await;
+        let side = |i: usize| i < 2;
+        net.cut(|a, b| side(a) != side(b)).await;
+        // Let what was in flight land, then watch: no side can finalize on its own.
+        context.sleep(Duration::from_secs(2)).await;
+        let frozen = max_finalized(&all);
+        for _ in 0..10 {
+            context.sleep(Duration::from_secs(1)).await;
+            assert_no_conflicts(&all);
+            assert_eq!(max_finalized(&all), frozen, "finalized without a quorum");
+        }
+        net.relink(|a, b| side(a) != side(b)).await;
+        let chain = agreed_chain(&context, &all, frozen + 5).await;
+        assert_no_conflicts(&all);
+        chain
+    })
+}
+
+#[test]
+fn bft_survives_one_crashed_authority() {
+    let chain = run_crash(13);
+    assert!(chain.len() >= 11);
+}
+
+#[test]
+fn bft_partition_finalizes_nothing_conflicting_and_heals() {
+    run_partition(17);
+}
+
+#[test]
+fn bft_equivocating_authority_cannot_fork_the_chain() {
+    bft_runner(19).start(|context| async move {
+        let roles = [Role::Honest, Role::Honest, Role::Honest, Role::Conflicter];
+        let net = start_net(&context, &roles, machine).await;
+        let honest = net.pick(&[0, 1, 2]);
+        submit_transfers(&honest);
+        agreed_chain(&context, &honest, 10).await;
+        assert_no_conflicts(&honest);
+        let sink = account(&honest[0].state().unwrap(), &SINK).unwrap();
+        assert_eq!(sink.balance, ACCOUNTS * PER_ACCOUNT * AMOUNT);
+        // Every honest authority caught the equivocation and blocked the conflicter.
+        let blocked = net.oracle.blocked().await.unwrap();
+        for honest in &net.participants[..3] {
+            assert!(blocked.contains(&(honest.clone(), net.participants[3].clone())));
+        }
+    });
+}
+
+#[test]
+fn bft_same_seed_same_chain() {
+    let a = run_partition(23);
+    let b = run_partition(23);
+    assert_eq!(a, b, "same seed, same hashes and state roots");
 }
