@@ -5,11 +5,11 @@
 //! /v1/models`. Each request goes to miners chosen by incentive from a
 //! [`subnets::MetagraphView`], with fallback when a miner fails, times out or answers nothing.
 //!
-//! * [`config`]: [`GatewayConfig`];
-//! * [`routing`]: the miner order (incentive-weighted, spread) and the answer choice;
-//! * [`api`]: OpenAI request parsing and response / error shapes;
-//! * [`server`]: the axum app, [`serve`] and [`RunningGateway`];
-//! * [`error`]: [`GatewayError`] (startup) and [`ApiError`] (per request).
+//! * [`config`] — [`GatewayConfig`];
+//! * [`routing`] — the miner order (incentive-weighted, spread) and the answer choice;
+//! * [`api`] — OpenAI request parsing and response / error shapes;
+//! * [`server`] — the axum app, [`serve`] and [`RunningGateway`];
+//! * [`error`] — [`GatewayError`] (startup) and [`ApiError`] (per request).
 //!
 //! Status: working against real miner axons on loopback (`tests/`). Not yet: tool calls,
 //! `n > 1`, logprobs, per-key rate limits. Policy and usage: `docs/gateway.md`.

@@ -36,5 +36,7 @@ pub use error::{BackendError, Error};
 pub use metagraph::{InMemoryMetagraph, MetagraphView, NeuronInfo};
 pub use metrics::Metrics;
 pub use tokio_util::sync::CancellationToken;
-pub use validator::{Answer, RoundReport, Subnet, Validator, ValidatorConfig, WeightsOutcome};
+pub use validator::{
+    Answer, ChallengeFuture, RoundReport, Subnet, Validator, ValidatorConfig, WeightsOutcome,
+};
 pub use weights::{InMemoryWeightSink, WeightSink, WeightSubmission, to_u16_weights};

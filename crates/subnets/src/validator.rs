@@ -39,6 +39,9 @@ impl<S> Answer<S> {
     }
 }
 
+/// What [`Subnet::challenge`] returns: the synapse to send and the private part.
+pub type ChallengeFuture<'a, S, C> = BoxFuture<'a, Result<(S, C), Error>>;
+
 /// An incentive mechanism, seen from the validator.
 pub trait Subnet: Send + Sync + 'static {
     /// What is sent to miners.
@@ -47,10 +50,7 @@ pub trait Subnet: Send + Sync + 'static {
     type Challenge: Send + 'static;
 
     /// The challenge of round `round`: the synapse to send, and the private part.
-    fn challenge(
-        &self,
-        round: u64,
-    ) -> BoxFuture<'_, Result<(Self::Synapse, Self::Challenge), Error>>;
+    fn challenge(&self, round: u64) -> ChallengeFuture<'_, Self::Synapse, Self::Challenge>;
 
     /// Score the answers of round `round`, each in 0..=1. May return scores for uids of
     /// earlier rounds (forecasts are scored when their truth arrives) and omit uids of this
@@ -330,7 +330,7 @@ impl<S: Subnet> Validator<S> {
                 _ = cancel.cancelled() => break,
                 r = self.run_round() => { let _ = r; }
             }
-            if self.round % self.config.tempo_rounds == 0
+            if self.round.is_multiple_of(self.config.tempo_rounds)
                 && let Err(e) = self.set_weights().await
             {
                 tracing::warn!(error = %e, hint = ?e.hint(), "set_weights failed");

@@ -89,8 +89,7 @@ impl Task {
 /// The first integer in `s` (an optional `-` and digits), ignoring thousands separators.
 pub fn first_integer(s: &str) -> Option<i64> {
     let cleaned: String = s.chars().filter(|c| *c != ',').collect();
-    let mut chars = cleaned.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in cleaned.char_indices() {
         if c.is_ascii_digit() {
             let neg = i > 0 && cleaned.get(i - 1..i) == Some("-");
             let digits: String = cleaned
