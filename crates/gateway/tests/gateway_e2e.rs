@@ -265,3 +265,78 @@ async fn no_miners_and_all_failing() {
     }
     gw.shutdown().await.unwrap();
 }
+
+/// The real embedded model behind a miner: a streamed and a JSON answer through the gateway,
+/// past a failing miner with more incentive.
+#[tokio::test]
+async fn embedded_model_through_the_gateway() {
+    let path = match model::fetch::fetch(None, &mut |e| eprintln!("fetch: {e:?}")) {
+        Ok(p) => p,
+        Err(e @ (model::Error::PipUnavailable { .. } | model::Error::PipFailed { .. })) => {
+            eprintln!("SKIPPED: pip cannot download the model: {e}");
+            return;
+        }
+        Err(e) => panic!("model fetch failed: {e}"),
+    };
+    let m = model::TextModel::load_with(&path, model::WeightFormat::Q8_0).unwrap();
+    let backend: Arc<dyn Backend> = Arc::new(text::EmbeddedBackend::new(m));
+    let real = text::attach(Axon::new(key("//Real"), AxonConfig::loopback(0)), backend)
+        .serve()
+        .await
+        .unwrap();
+    let broken = miner("//Broken", |_| Err(BackendError::Model("boom".into()))).await;
+    let mut n0 = NeuronInfo::miner(0, broken.info());
+    n0.incentive = 0.9;
+    let mut n1 = NeuronInfo::miner(1, real.info());
+    n1.incentive = 0.1;
+    let mg: Arc<dyn MetagraphView> = Arc::new(InMemoryMetagraph::new(4, vec![n0, n1]));
+    let gw = gateway::serve(GatewayConfig::new(
+        mg,
+        Dendrite::new(key("//Gateway")).unwrap(),
+        0,
+    ))
+    .await
+    .unwrap();
+    let url = format!("{}/chat/completions", gw.base_url());
+    let ask = |stream: bool| {
+        json!({"messages": [{"role": "user", "content": "What is the capital of France?"}],
+               "max_tokens": 12, "temperature": 0, "stream": stream})
+    };
+    let v: Value = client()
+        .post(&url)
+        .json(&ask(false))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let full = v["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    eprintln!("json answer: {full:?} usage {}", v["usage"]);
+    assert!(!full.trim().is_empty());
+    assert!(v["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+
+    let r = client().post(&url).json(&ask(true)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-rustensor-miner-uid"], "1");
+    let text = r.text().await.unwrap();
+    assert!(text.ends_with("data: [DONE]\n\n"));
+    let streamed: String = text
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    eprintln!("streamed answer: {streamed:?}");
+    // Greedy: the streamed pieces add up to the same answer.
+    assert_eq!(streamed, full);
+    gw.shutdown().await.unwrap();
+}
