@@ -130,3 +130,78 @@ mod tests {
         assert!(pick::<String>(vec![(c[0].clone(), None)], |s| s.as_str()).is_none());
     }
 }
+
+/// Recent failures per miner: a miner that failed is tried after the others for a cooldown
+/// that doubles with each consecutive failure (10 s up to 5 min); a success clears it. Miners
+/// are never excluded, so when every miner is cooling down they are all still tried.
+#[derive(Debug, Default)]
+pub struct Health {
+    failures: std::sync::Mutex<std::collections::HashMap<u16, (u32, std::time::Instant)>>,
+}
+
+/// First cooldown after a failure.
+pub const BASE_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(10);
+/// Longest cooldown.
+pub const MAX_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl Health {
+    /// Record a failure of `uid`.
+    pub fn failed(&self, uid: u16) {
+        if let Ok(mut m) = self.failures.lock() {
+            let e = m.entry(uid).or_insert((0, std::time::Instant::now()));
+            e.0 = e.0.saturating_add(1);
+            e.1 = std::time::Instant::now();
+        }
+    }
+
+    /// Record a success of `uid`.
+    pub fn succeeded(&self, uid: u16) {
+        if let Ok(mut m) = self.failures.lock() {
+            m.remove(&uid);
+        }
+    }
+
+    /// Whether `uid` is cooling down now.
+    pub fn cooling(&self, uid: u16) -> bool {
+        let Ok(m) = self.failures.lock() else {
+            return false;
+        };
+        m.get(&uid).is_some_and(|(n, at)| {
+            let factor = 1u32 << n.saturating_sub(1).min(5);
+            at.elapsed() < BASE_COOLDOWN.saturating_mul(factor).min(MAX_COOLDOWN)
+        })
+    }
+
+    /// `order` with cooling-down miners moved to the end (each part keeps its order).
+    pub fn deprioritize(&self, order: Vec<Candidate>) -> Vec<Candidate> {
+        let (cool, hot): (Vec<_>, Vec<_>) = order.into_iter().partition(|c| self.cooling(c.uid));
+        hot.into_iter().chain(cool).collect()
+    }
+}
+
+#[cfg(test)]
+mod health_tests {
+    use super::*;
+    use types::AccountId;
+
+    #[test]
+    fn failed_miners_go_last_until_they_succeed() {
+        let c = |uid: u16| Candidate {
+            uid,
+            axon: AxonInfo::new("127.0.0.1", 1, AccountId([1; 32])),
+            incentive: 0.0,
+        };
+        let h = Health::default();
+        h.failed(0);
+        h.failed(0);
+        assert!(h.cooling(0) && !h.cooling(1));
+        let order: Vec<u16> = h
+            .deprioritize(vec![c(0), c(1), c(2)])
+            .iter()
+            .map(|c| c.uid)
+            .collect();
+        assert_eq!(order, vec![1, 2, 0]);
+        h.succeeded(0);
+        assert!(!h.cooling(0));
+    }
+}

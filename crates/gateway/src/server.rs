@@ -26,12 +26,22 @@ pub const MINER_HEADER: &str = "x-rustensor-miner-uid";
 
 /// The gateway's routes, for embedding in another server.
 pub fn router(config: GatewayConfig) -> Router {
+    let state = Arc::new(AppState {
+        config,
+        health: routing::Health::default(),
+    });
     Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(models))
         .route("/health", get(|| async { "ok" }))
         .fallback(|uri: Uri| async move { ApiError::not_found(uri.path()) })
-        .with_state(Arc::new(config))
+        .with_state(state)
+}
+
+/// Shared by all requests.
+struct AppState {
+    config: GatewayConfig,
+    health: routing::Health,
 }
 
 /// A running gateway.
@@ -127,8 +137,9 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn models(State(config): State<Arc<GatewayConfig>>, headers: HeaderMap) -> Response {
-    if let Err(e) = authorize(&config, &headers) {
+async fn models(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let config = &state.config;
+    if let Err(e) = authorize(config, &headers) {
         return e.into_response();
     }
     axum::Json(json!({
@@ -156,12 +167,9 @@ fn completion_id() -> String {
     format!("chatcmpl-{n:032x}")
 }
 
-async fn chat(
-    State(config): State<Arc<GatewayConfig>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(e) = authorize(&config, &headers) {
+async fn chat(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let config = &state.config;
+    if let Err(e) = authorize(config, &headers) {
         return e.into_response();
     }
     let req = match api::parse_request(&body, config.default_max_tokens, config.max_tokens_cap) {
@@ -177,10 +185,11 @@ async fn chat(
         routing::spread(cands, &mut rng)
     };
     order.truncate(config.max_miners);
+    let order = state.health.deprioritize(order);
     let result = if req.stream {
-        stream_answer(config, req, order).await
+        stream_answer(state.clone(), req, order).await
     } else {
-        full_answer(&config, req, order).await
+        full_answer(&state, req, order).await
     };
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -194,10 +203,11 @@ fn with_miner(mut resp: Response, uid: u16) -> Response {
 
 /// Ask `fanout` miners at a time; keep the valid answer of the highest-incentive one.
 async fn full_answer(
-    config: &GatewayConfig,
+    state: &AppState,
     req: ChatRequest,
     order: Vec<Candidate>,
 ) -> Result<Response, ApiError> {
+    let config = &state.config;
     let synapse = TextGeneration::new(req.completion.clone());
     let mut last = String::from("no answer");
     let mut tried = 0usize;
@@ -220,9 +230,13 @@ async fn full_answer(
                     .is_none_or(|t| !routing::is_valid(t))
                 {
                     last = format!("miner {} answered nothing", c.uid);
+                    state.health.failed(c.uid);
+                } else {
+                    state.health.succeeded(c.uid);
                 }
                 answers.push((c, Some(r.synapse)));
             } else {
+                state.health.failed(c.uid);
                 last = format!(
                     "miner {}: {} {}",
                     c.uid,
@@ -302,10 +316,11 @@ type Chunks = futures::stream::BoxStream<'static, Result<Bytes, String>>;
 
 /// Try miners one at a time; commit to the first whose stream yields text within the timeout.
 async fn stream_answer(
-    config: Arc<GatewayConfig>,
+    state: Arc<AppState>,
     req: ChatRequest,
     order: Vec<Candidate>,
 ) -> Result<Response, ApiError> {
+    let config = &state.config;
     let synapse = TextGenerationStream::new(req.completion.clone());
     let mut last = String::from("no answer");
     let tried = order.len();
@@ -315,6 +330,7 @@ async fn stream_answer(
             .call_stream(&c.axon, synapse.clone(), config.stream_timeout)
             .await;
         let Some(mut chunks) = sr.chunks.filter(|_| sr.dendrite.status_code == Some(200)) else {
+            state.health.failed(c.uid);
             last = format!(
                 "miner {}: {} {}",
                 c.uid,
@@ -341,6 +357,7 @@ async fn stream_answer(
         .await;
         match first {
             Ok(Ok(text)) => {
+                state.health.succeeded(c.uid);
                 let model = req.model.clone().unwrap_or_else(|| config.model_id.clone());
                 let body = sse_body(model, req.include_usage, &req, text, chunks, utf8);
                 let resp = Response::builder()
@@ -353,6 +370,7 @@ async fn stream_answer(
             Ok(Err(e)) => last = format!("miner {}: {e}", c.uid),
             Err(_) => last = format!("miner {}: no text within {:?}", c.uid, config.timeout),
         }
+        state.health.failed(c.uid);
     }
     Err(ApiError::miners_failed(tried, &last))
 }
