@@ -329,3 +329,270 @@ pub enum Event {
         burned: AlphaBalance,
     },
 }
+
+/// A price in rao of TAO per alpha, shown like btcli (`τ1.234567890/α`).
+struct Price(u64);
+
+impl core::fmt::Display for Price {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}/α", TaoBalance::from_rao(self.0))
+    }
+}
+
+/// One line for people: addresses in SS58, amounts with their unit (`τ1.500000000`).
+impl core::fmt::Display for Event {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Event::ExtrinsicSuccess { who, fee, tip } => {
+                write!(f, "ExtrinsicSuccess: {who} paid fee {fee}, tip {tip}")
+            }
+            Event::ExtrinsicFailed {
+                who,
+                fee,
+                tip,
+                error,
+            } => {
+                write!(
+                    f,
+                    "ExtrinsicFailed: {who} paid fee {fee}, tip {tip}: {error}"
+                )
+            }
+            Event::Transfer { from, to, amount } => write!(f, "Transfer: {amount} {from} -> {to}"),
+            Event::DustLost { who, amount } => write!(f, "DustLost: {who} lost {amount}"),
+            Event::BlockEmission { tao } => write!(f, "BlockEmission: {tao}"),
+            Event::NetworkAdded {
+                netuid,
+                owner,
+                lock,
+            } => {
+                write!(
+                    f,
+                    "NetworkAdded: subnet {netuid}, owner {owner}, lock {lock}"
+                )
+            }
+            Event::NetworkRemoved {
+                netuid,
+                distributed,
+            } => {
+                write!(
+                    f,
+                    "NetworkRemoved: subnet {netuid}, {distributed} paid out to holders"
+                )
+            }
+            Event::SubnetStarted {
+                netuid,
+                first_emission_block,
+            } => {
+                write!(
+                    f,
+                    "SubnetStarted: subnet {netuid}, emission from block {first_emission_block}"
+                )
+            }
+            Event::SubnetIdentitySet { netuid } => write!(f, "SubnetIdentitySet: subnet {netuid}"),
+            Event::HyperparameterSet {
+                netuid,
+                name,
+                value,
+            } => {
+                write!(f, "HyperparameterSet: subnet {netuid}, {name} = {value}")
+            }
+            Event::GlobalParamSet { param } => write!(f, "GlobalParamSet: {param:?}"),
+            Event::NeuronRegistered {
+                netuid,
+                uid,
+                hotkey,
+                cost,
+                replaced,
+            } => {
+                write!(
+                    f,
+                    "NeuronRegistered: {hotkey} as uid {uid} on subnet {netuid} for {cost}"
+                )?;
+                match replaced {
+                    Some(old) => write!(f, ", replacing {old}"),
+                    None => Ok(()),
+                }
+            }
+            Event::AxonServed { netuid, hotkey } => {
+                write!(f, "AxonServed: {hotkey} on subnet {netuid}")
+            }
+            Event::PrometheusServed { netuid, hotkey } => {
+                write!(f, "PrometheusServed: {hotkey} on subnet {netuid}")
+            }
+            Event::WeightsSet { netuid, uid, count } => {
+                write!(
+                    f,
+                    "WeightsSet: uid {uid} on subnet {netuid}, {count} weights"
+                )
+            }
+            Event::WeightsCommitted { netuid, hotkey, .. } => {
+                write!(f, "WeightsCommitted: {hotkey} on subnet {netuid}")
+            }
+            Event::StakeAdded {
+                coldkey,
+                hotkey,
+                netuid,
+                tao,
+                alpha,
+                fee,
+                price,
+            } => write!(
+                f,
+                "StakeAdded: {coldkey} staked {tao} to {hotkey} on subnet {netuid}: got {alpha} \
+                 (fee {fee}, price after {})",
+                Price(*price)
+            ),
+            Event::StakeRemoved {
+                coldkey,
+                hotkey,
+                netuid,
+                alpha,
+                tao,
+                fee,
+                price,
+            } => write!(
+                f,
+                "StakeRemoved: {coldkey} unstaked {alpha} from {hotkey} on subnet {netuid}: got \
+                 {tao} (fee {fee}, price after {})",
+                Price(*price)
+            ),
+            Event::StakeMoved {
+                from_coldkey,
+                to_coldkey,
+                from_hotkey,
+                to_hotkey,
+                from_netuid,
+                to_netuid,
+                alpha_out,
+                alpha_in,
+                tao,
+                price,
+            } => write!(
+                f,
+                "StakeMoved: {alpha_out} of {from_coldkey} on {from_hotkey} (subnet {from_netuid}) \
+                 -> {alpha_in} of {to_coldkey} on {to_hotkey} (subnet {to_netuid}) via {tao} \
+                 (price after {})",
+                Price(*price)
+            ),
+            Event::TakeSet { hotkey, take } => write!(f, "TakeSet: {hotkey} take {take}/65535"),
+            Event::HotkeySwapped { coldkey, old, new } => {
+                write!(f, "HotkeySwapped: {coldkey} moved {old} -> {new}")
+            }
+            Event::ColdkeySwapScheduled {
+                old,
+                new,
+                execute_at,
+            } => {
+                write!(
+                    f,
+                    "ColdkeySwapScheduled: {old} -> {new} at block {execute_at}"
+                )
+            }
+            Event::ColdkeySwapped { old, new } => write!(f, "ColdkeySwapped: {old} -> {new}"),
+            Event::EpochTriggered { netuid, at } => {
+                write!(f, "EpochTriggered: subnet {netuid} at block {at}")
+            }
+            Event::AlphaDestroyed {
+                coldkey,
+                hotkey,
+                netuid,
+                amount,
+                recycled,
+            } => write!(
+                f,
+                "AlphaDestroyed: {amount} of {coldkey} on {hotkey} (subnet {netuid}) {}",
+                if *recycled { "recycled" } else { "burned" }
+            ),
+            Event::IdentitySet { coldkey } => write!(f, "IdentitySet: {coldkey}"),
+            Event::ChildrenScheduled { parent, netuid, at } => {
+                write!(
+                    f,
+                    "ChildrenScheduled: {parent} on subnet {netuid} at block {at}"
+                )
+            }
+            Event::ChildrenSet {
+                parent,
+                netuid,
+                children,
+            } => {
+                write!(
+                    f,
+                    "ChildrenSet: {parent} on subnet {netuid}, {} children",
+                    children.len()
+                )
+            }
+            Event::ChildkeyTakeSet {
+                hotkey,
+                netuid,
+                take,
+            } => {
+                write!(
+                    f,
+                    "ChildkeyTakeSet: {hotkey} on subnet {netuid} take {take}/65535"
+                )
+            }
+            Event::RootClaimTypeSet {
+                coldkey,
+                claim_type,
+            } => {
+                write!(f, "RootClaimTypeSet: {coldkey} {claim_type:?}")
+            }
+            Event::SymbolUpdated { netuid, symbol } => write!(
+                f,
+                "SymbolUpdated: subnet {netuid} symbol {}",
+                String::from_utf8_lossy(symbol)
+            ),
+            Event::OwnerHotkeySet { netuid, hotkey } => {
+                write!(f, "OwnerHotkeySet: subnet {netuid} owner hotkey {hotkey}")
+            }
+            Event::AutoStakeSet {
+                coldkey,
+                netuid,
+                hotkey,
+            } => {
+                write!(
+                    f,
+                    "AutoStakeSet: {coldkey} on subnet {netuid} stakes to {hotkey}"
+                )
+            }
+            Event::EpochRun {
+                netuid,
+                emission,
+                incentive,
+                dividends,
+                root_dividends,
+                owner_cut,
+                burned,
+            } => write!(
+                f,
+                "EpochRun: subnet {netuid} emitted {emission}: incentive {incentive}, dividends \
+                 {dividends}, root {root_dividends}, owner cut {owner_cut}, burned {burned}"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn events_read_like_btcli() {
+        let alice = AccountId::new([1; 32]);
+        let added = Event::StakeAdded {
+            coldkey: alice,
+            hotkey: alice,
+            netuid: NetUid(2),
+            tao: TaoBalance::from_rao(10_000_000_000),
+            alpha: AlphaBalance::from_rao(8_944_919_834),
+            fee: TaoBalance::from_rao(5_035_477),
+            price: 1_227_965_979,
+        };
+        let text = added.to_string();
+        assert!(text.contains("staked τ10.000000000"), "{text}");
+        assert!(text.contains("got α8.944919834"), "{text}");
+        assert!(text.contains("price after τ1.227965979/α"), "{text}");
+        assert!(text.contains(&alice.to_ss58()), "{text}");
+        assert!(!text.contains("TaoBalance("), "{text}");
+    }
+}

@@ -278,7 +278,7 @@ pub async fn send(
         inc.index
     ));
     for e in &events {
-        out.line(format!("  event: {e:?}"));
+        out.line(format!("  event: {e}"));
     }
     if let Some(e) = outcome_error(&outcome, false) {
         return Err(e);
