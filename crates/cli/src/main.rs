@@ -70,6 +70,14 @@ enum Command {
     Weights(commands::weights::WeightsCommand),
     /// A subnet's metagraph.
     Metagraph(commands::metagraph::MetagraphArgs),
+    /// Run a miner: register first, then serve a subnet's synapse from an axon.
+    Miner(commands::miner::MinerArgs),
+    /// Run a validator: query miners, score them, set weights each tempo.
+    Validator(commands::validator::ValidatorArgs),
+    /// An OpenAI-compatible API in front of a subnet's miners.
+    Gateway(commands::gateway::GatewayArgs),
+    /// The whole network on this machine: a dev node, two subnets, miners, validators, gateway.
+    Localnet(commands::localnet::LocalnetArgs),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +95,10 @@ fn main() -> ExitCode {
         Command::Stake(command) => commands::stake::run(command, &cli.global, &out),
         Command::Weights(command) => commands::weights::run(command, &cli.global, &out),
         Command::Metagraph(args) => commands::metagraph::run(args, &out),
+        Command::Miner(args) => commands::miner::run(args, &cli.global, &out),
+        Command::Validator(args) => commands::validator::run(args, &cli.global, &out),
+        Command::Gateway(args) => commands::gateway::run(args, &cli.global, &out),
+        Command::Localnet(args) => commands::localnet::run(args, &cli.global, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

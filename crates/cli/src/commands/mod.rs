@@ -2,7 +2,10 @@
 
 pub mod bench;
 pub mod chain;
+pub mod gateway;
+pub mod localnet;
 pub mod metagraph;
+pub mod miner;
 pub mod model;
 pub mod net;
 pub mod node;
@@ -10,6 +13,7 @@ pub mod sim;
 pub mod stake;
 pub mod subnet;
 pub mod transfer;
+pub mod validator;
 pub mod wallet;
 pub mod wallet_chain;
 pub mod weights;
