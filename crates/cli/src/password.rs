@@ -1,4 +1,5 @@
-//! Passwords: from `--password-file`, the env var `RUSTENSOR_PASSWORD`, or a no-echo prompt.
+//! Passwords: from `--password-file`, the env var `RUSTENSOR_PASSWORD`, the Python wallet's
+//! per-keyfile `BT_PW_<PATH>` variable, or a no-echo prompt (in that order).
 
 use crate::error::{CliError, CliResult};
 use std::io::{IsTerminal, Write};
@@ -42,9 +43,31 @@ fn prompt(text: &str) -> CliResult<Zeroizing<String>> {
         .map_err(|error| CliError::new(format!("could not read the password: {error}")))
 }
 
-/// The password to unlock an existing encrypted key.
-pub fn existing(password_file: Option<&Path>, what: &str) -> CliResult<Zeroizing<String>> {
+/// The keyfile path as the Python wallet names it for `BT_PW_<PATH>`: the wallet folder as the
+/// user gave it (`~` unexpanded; default `~/.bittensor/wallets`), then `NAME/coldkey` or
+/// `NAME/hotkeys/HOTKEY`.
+pub fn keyfile_as_given(wallet_path: Option<&Path>, name: &str, hotkey: Option<&str>) -> String {
+    let root = wallet_path
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "~/.bittensor/wallets".to_owned());
+    let root = root.trim_end_matches('/');
+    match hotkey {
+        None => format!("{root}/{name}/coldkey"),
+        Some(hotkey) => format!("{root}/{name}/hotkeys/{hotkey}"),
+    }
+}
+
+/// The password to unlock an existing encrypted key; `keyfile` is the path for `BT_PW_<PATH>`
+/// (see [`keyfile_as_given`]).
+pub fn existing(
+    password_file: Option<&Path>,
+    what: &str,
+    keyfile: &str,
+) -> CliResult<Zeroizing<String>> {
     if let Some(password) = unattended(password_file)? {
+        return Ok(password);
+    }
+    if let Some(password) = keys::env_password::from_env(keyfile)? {
         return Ok(password);
     }
     prompt(&format!("Enter the password for {what}: "))

@@ -72,6 +72,34 @@ fn inspect_decrypts_the_python_coldkey_and_a_wrong_password_fails_cleanly() {
 }
 
 #[test]
+fn python_bt_pw_variable_unlocks_the_coldkey() {
+    let root = vector_wallet_root();
+    // The variable the Python wallet reads for this keyfile, as `Keyfile.save_password_to_env`
+    // writes it: base64(password XOR name).
+    let given = format!("{}/vector_wallet/coldkey", root.path().display());
+    let name = keys::env_password::var_name(&given);
+    let value = keys::env_password::encode(&name, VECTOR_COLDKEY_PASSWORD);
+    let unlocked = rustensor(
+        root.path(),
+        &["--json", "wallet", "inspect", "--name", "vector_wallet"],
+    )
+    .env(&name, &value)
+    .output()
+    .unwrap();
+    assert_eq!(json(&unlocked)["ss58"], VECTOR_COLDKEY);
+
+    let garbage = rustensor(
+        root.path(),
+        &["wallet", "inspect", "--name", "vector_wallet"],
+    )
+    .env(&name, "%%% not base64")
+    .output()
+    .unwrap();
+    assert_eq!(garbage.status.code(), Some(1));
+    assert!(stderr(&garbage).contains(&name), "{}", stderr(&garbage));
+}
+
+#[test]
 fn create_with_no_password_then_refuses_to_overwrite() {
     let root = tempfile::tempdir().unwrap();
     let created = json(&run(

@@ -139,6 +139,16 @@ pub enum Error {
     #[error("encryption failed")]
     Encryption,
 
+    /// A `BT_PW_...` environment variable is set but does not hold a password in the
+    /// Python wallet's form (base64 of the password XORed with the variable's name).
+    #[error(
+        "the environment variable {name} does not hold a password in the bittensor-wallet form"
+    )]
+    BadEnvPassword {
+        /// The variable's name.
+        name: String,
+    },
+
     /// A file-system operation failed.
     #[error("{op} {}: {source}", .path.display())]
     Io {
@@ -171,6 +181,9 @@ impl Error {
                 "check that every word is spelled right and in the original order"
             }
             Error::InvalidMnemonic(_) => "check the recovery phrase",
+            Error::BadEnvPassword { .. } => {
+                "set it with the Python `Keyfile.save_password_to_env`, or unset it and type the password"
+            }
             Error::InvalidUri(_) => {
                 "use the form `PHRASE//hard/soft///password`, `//Alice`, or `0x<64 hex seed>//path`"
             }

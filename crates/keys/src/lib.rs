@@ -7,6 +7,7 @@
 //! * [`suri`]: secret URIs `PHRASE//hard/soft///password`, exactly as sp-core reads them.
 //! * [`keyfile`]: keyfile JSON and `$NACL` encryption (Argon2i + XSalsa20-Poly1305), format
 //!   detection; [`KdfParams`] makes the 512 MiB Argon2 injectable for tests.
+//! * [`env_password`]: passwords from `BT_PW_<PATH>` variables, as the Python wallet reads them.
 //! * [`wallet`]: [`Wallet`] folders (`coldkey`, `coldkeypub.txt`, `hotkeys/HK`,
 //!   `hotkeys/HKpub.txt`), atomic 0600 writes, [`list_wallets`].
 //!
@@ -35,6 +36,7 @@
 //! Secrets (mnemonics, seeds, private keys, passwords, decrypted keyfiles) are zeroized when
 //! dropped, never shown by `Debug`, and never put into an [`Error`].
 
+pub mod env_password;
 pub mod error;
 pub mod keyfile;
 pub mod mnemonic;

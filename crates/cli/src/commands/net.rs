@@ -86,6 +86,8 @@ pub async fn connect(net: &NetworkArgs) -> CliResult<Client> {
 pub struct Keys<'a> {
     root: std::path::PathBuf,
     password_file: Option<&'a Path>,
+    /// The wallet folder as given (for `BT_PW_<PATH>`).
+    wallet_path: Option<&'a Path>,
     out: &'a Output,
     args: &'a KeyArgs,
 }
@@ -96,6 +98,7 @@ impl<'a> Keys<'a> {
         Ok(Self {
             root: super::wallet::wallet_root(global.wallet_path.as_deref())?,
             password_file: global.password_file.as_deref(),
+            wallet_path: global.wallet_path.as_deref(),
             out,
             args,
         })
@@ -123,7 +126,8 @@ impl<'a> Keys<'a> {
     pub fn coldkey(&self) -> CliResult<Keypair> {
         let wallet = self.wallet()?;
         let password = if wallet.coldkey_is_encrypted()? {
-            let p = password::existing(self.password_file, "the coldkey")?;
+            let keyfile = password::keyfile_as_given(self.wallet_path, &self.args.name, None);
+            let p = password::existing(self.password_file, "the coldkey", &keyfile)?;
             self.out.note("Decrypting the coldkey...");
             Some(p)
         } else {
@@ -140,9 +144,11 @@ impl<'a> Keys<'a> {
         let wallet = self.wallet()?;
         let name = &self.args.hotkey;
         let password = if wallet.hotkey_is_encrypted(name)? {
+            let keyfile = password::keyfile_as_given(self.wallet_path, &self.args.name, Some(name));
             Some(password::existing(
                 self.password_file,
                 &format!("hotkey '{name}'"),
+                &keyfile,
             )?)
         } else {
             None

@@ -218,6 +218,8 @@ fn parse_word_count(text: &str) -> Result<usize, String> {
 struct Context<'a> {
     root: PathBuf,
     password_file: Option<&'a Path>,
+    /// The wallet folder as given (for `BT_PW_<PATH>`).
+    wallet_path: Option<&'a Path>,
     out: &'a Output,
 }
 
@@ -254,6 +256,7 @@ pub fn run(command: WalletCommand, global: &GlobalArgs, out: &Output) -> CliResu
     let ctx = Context {
         root: wallet_root(global.wallet_path.as_deref())?,
         password_file: global.password_file.as_deref(),
+        wallet_path: global.wallet_path.as_deref(),
         out,
     };
     match command {
@@ -608,7 +611,8 @@ fn unlock(ctx: &Context<'_>, wallet: &Wallet, hotkey: Option<&str>) -> CliResult
         ),
     };
     let password = if encrypted {
-        Some(password::existing(ctx.password_file, &what)?)
+        let keyfile = password::keyfile_as_given(ctx.wallet_path, wallet.name(), hotkey);
+        Some(password::existing(ctx.password_file, &what, &keyfile)?)
     } else {
         None
     };
