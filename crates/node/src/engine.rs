@@ -163,11 +163,95 @@ where
     let me = config.signer.public_key();
     let scheme = Scheme::signer(&config.namespace, participants, config.signer.clone())
         .ok_or(EngineError::NotAnAuthority(count))?;
+    let parts = Parts {
+        me,
+        scheme,
+        partition_prefix: config.partition_prefix,
+        mailbox_size: config.mailbox_size,
+    };
+    start_parts(context, node, parts, blocker, peers, channels).await
+}
+
+/// Settings of a follower (full node): it verifies certificates but never signs.
+#[derive(Clone, Debug)]
+pub struct FollowerConfig {
+    /// This node's network identity (not an authority's).
+    pub me: ed25519::PublicKey,
+    /// Every authority.
+    pub participants: Vec<ed25519::PublicKey>,
+    /// Signature namespace of consensus messages (the authorities').
+    pub namespace: Vec<u8>,
+    /// Prefix of the engine's storage partitions.
+    pub partition_prefix: String,
+    /// Actor mailbox sizes.
+    pub mailbox_size: NonZeroUsize,
+}
+
+/// Starts a follower: the same engine with a verify-only scheme. It receives votes,
+/// certificates and blocks, verifies every certificate against the authorities' keys, backfills
+/// what it misses, and commits finalized blocks, but never votes or proposes.
+pub async fn start_follower<E, SM, B, P, S, R>(
+    context: E,
+    node: &Node<SM>,
+    config: FollowerConfig,
+    blocker: B,
+    peers: P,
+    channels: Channels<S, R>,
+) -> Result<Handle<()>, EngineError>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics,
+    SM: StateMachine,
+    B: Blocker<PublicKey = ed25519::PublicKey>,
+    P: Provider<PublicKey = ed25519::PublicKey>,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+{
+    if config.participants.is_empty() {
+        return Err(EngineError::NoAuthorities);
+    }
+    let participants = Set::from_iter_dedup(config.participants.iter().cloned());
+    let parts = Parts {
+        me: config.me,
+        scheme: Scheme::verifier(&config.namespace, participants),
+        partition_prefix: config.partition_prefix,
+        mailbox_size: config.mailbox_size,
+    };
+    start_parts(context, node, parts, blocker, peers, channels).await
+}
+
+/// What differs between an authority and a follower.
+struct Parts {
+    me: ed25519::PublicKey,
+    scheme: Scheme,
+    partition_prefix: String,
+    mailbox_size: NonZeroUsize,
+}
+
+async fn start_parts<E, SM, B, P, S, R>(
+    context: E,
+    node: &Node<SM>,
+    parts: Parts,
+    blocker: B,
+    peers: P,
+    channels: Channels<S, R>,
+) -> Result<Handle<()>, EngineError>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics,
+    SM: StateMachine,
+    B: Blocker<PublicKey = ed25519::PublicKey>,
+    P: Provider<PublicKey = ed25519::PublicKey>,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+{
+    let Parts {
+        me,
+        scheme,
+        partition_prefix: prefix,
+        mailbox_size,
+    } = parts;
     let shared = node.shared.clone();
     let limits = shared.config.limits;
-    let prefix = config.partition_prefix.clone();
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(1024));
-    let mailbox_size = config.mailbox_size;
 
     // Blocks: broadcast to every authority.
     let (broadcast_engine, buffer) = buffered::Engine::new(

@@ -19,6 +19,8 @@
 //! - [`engine`]: simplex (ed25519) + marshal + buffered broadcast wiring;
 //! - [`dev`]: a single-authority chain (same engine, one participant); [`solo`] is its
 //!   network of one;
+//! - [`network`]: several authorities and full nodes on real sockets (commonware-p2p
+//!   `authenticated::lookup`), transaction gossip;
 //! - [`node`]: the [`node::Node`] handle for the RPC layer (heads, blocks, state, submit,
 //!   subscriptions);
 //! - `testing` (feature `test-utils`): an ed25519 transfer stand-in state machine.
@@ -30,6 +32,7 @@ pub mod dev;
 pub mod engine;
 pub mod exec;
 pub mod mempool;
+pub mod network;
 pub mod node;
 pub mod solo;
 pub mod state_machine;

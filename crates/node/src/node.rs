@@ -119,6 +119,9 @@ pub struct Shared<SM> {
     pub(crate) marshal: OnceLock<Marshal>,
     /// Moving average of execution cost per transaction (ns), to size proposals.
     pub(crate) ns_per_tx: AtomicU64,
+    /// Where locally submitted transactions go to be gossiped to the other nodes (set when the
+    /// node joins a network; a dev chain has none).
+    pub(crate) gossip: OnceLock<tokio::sync::mpsc::Sender<Vec<u8>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -257,6 +260,7 @@ impl<SM: StateMachine> Node<SM> {
                 halted: Mutex::new(None),
                 marshal: OnceLock::new(),
                 ns_per_tx: AtomicU64::new(INITIAL_NS_PER_TX),
+                gossip: OnceLock::new(),
             }),
         })
     }
@@ -286,8 +290,25 @@ impl<SM: StateMachine> Node<SM> {
         Ok(self.shared.executor.db().snapshot()?)
     }
 
-    /// Validates a transaction against the finalized state and pools it.
+    /// Validates a transaction against the finalized state and pools it; on a network, also
+    /// gossips it to the other nodes so that whoever proposes next has it.
     pub fn submit(&self, tx: Vec<u8>) -> Result<Hash32, MempoolError> {
+        let Some(gossip) = self.shared.gossip.get() else {
+            return self.pool(tx);
+        };
+        let hash = self.pool(tx.clone())?;
+        // Best effort: a full gossip queue only means peers learn of it later (or never, and it
+        // is still in this node's pool for when it leads).
+        let _ = gossip.try_send(tx);
+        Ok(hash)
+    }
+
+    /// Pools a transaction received from a peer (checked like any other, not gossiped again).
+    pub fn submit_gossiped(&self, tx: Vec<u8>) -> Result<Hash32, MempoolError> {
+        self.pool(tx)
+    }
+
+    fn pool(&self, tx: Vec<u8>) -> Result<Hash32, MempoolError> {
         let snapshot = self
             .state()
             .map_err(|e| TxCheckError::Invalid(e.to_string()))?;

@@ -8,6 +8,7 @@ pub mod metagraph;
 pub mod miner;
 pub mod model;
 pub mod net;
+pub mod network;
 pub mod node;
 pub mod sim;
 pub mod stake;

@@ -43,12 +43,22 @@ pub struct NodeArgs {
     /// Block time in milliseconds [default: 250 with --dev, 12000 otherwise].
     #[arg(long)]
     block_time_ms: Option<u64>,
+    /// Run an authority or full node of a network from its config file (see `node
+    /// init-network` and docs/network.md).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dev", "genesis", "tmp", "base_path"])]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 enum NodeCommand {
     /// Write a chain spec (genesis JSON) to stdout or a file.
     ExportGenesis(ExportArgs),
+    /// Generate a loopback network: identity keys, a chain spec with the authorities, and one
+    /// config file per node for `node --config`.
+    InitNetwork(super::network::InitArgs),
+    /// Start every node of a loopback network (generating it first if needed) and keep them up
+    /// until Ctrl-C; writes DIR/network.json once all are up.
+    RunNetwork(super::network::RunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,11 +69,19 @@ struct ExportArgs {
     /// Output file [default: stdout].
     #[arg(long, short)]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    spec: super::network::SpecArgs,
 }
 
 pub fn run(args: NodeArgs, out: &Output) -> CliResult {
-    if let Some(NodeCommand::ExportGenesis(e)) = args.command {
-        return export(e, out);
+    match args.command {
+        Some(NodeCommand::ExportGenesis(e)) => return export(e, out),
+        Some(NodeCommand::InitNetwork(i)) => return super::network::run_init(&i, out),
+        Some(NodeCommand::RunNetwork(r)) => return super::network::run_network(&r, out),
+        None => {}
+    }
+    if let Some(config) = &args.config {
+        return super::network::run_config(config, out);
     }
     let genesis = match (&args.genesis, args.dev) {
         (Some(path), _) => read_genesis(path)?,
@@ -171,8 +189,11 @@ fn export(args: ExportArgs, out: &Output) -> CliResult {
     } else {
         Preset::Fast
     };
-    let text = serde_json::to_string_pretty(&dev_genesis(preset)?)
-        .map_err(|e| CliError::new(e.to_string()))?;
+    let text = match super::network::export_spec(&args.spec, dev_genesis(preset)?)? {
+        Some(spec) => spec,
+        None => serde_json::to_string_pretty(&dev_genesis(preset)?)
+            .map_err(|e| CliError::new(e.to_string()))?,
+    };
     match args.output {
         Some(path) => {
             std::fs::write(&path, text)
