@@ -143,8 +143,8 @@ fn stop_signal(rt: &tokio::runtime::Runtime) -> Stop {
 #[derive(Debug, Serialize)]
 struct Manifest {
     rpc: String,
-    gateway: String,
-    openai_base_url: String,
+    gateway: Option<String>,
+    openai_base_url: Option<String>,
     base_path: PathBuf,
     wallet_path: PathBuf,
     logs: PathBuf,
@@ -205,7 +205,7 @@ struct SubnetTime {
 #[derive(Debug, Serialize)]
 struct Report {
     rpc: String,
-    gateway: String,
+    gateway: Option<String>,
     block: u64,
     epochs: Option<u64>,
     timings: Timings,
@@ -354,27 +354,15 @@ pub fn run(args: LocalnetArgs, _global: &GlobalArgs, out: &Output) -> CliResult 
     }
     timings.ready = Some(secs(start));
 
+    let gateway = (!args.no_neurons).then_some(gateway_url.as_str());
     let manifest = manifest(
-        &plan,
-        netuids,
-        &ep,
-        &gateway_url,
-        &base,
-        &logs,
-        &procs,
-        args.tempo,
+        &plan, netuids, &ep, gateway, &base, &logs, &procs, args.tempo,
     );
     let text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| CliError::new(format!("cannot encode localnet.json: {e}")))?;
     std::fs::write(&manifest_path, text).map_err(|e| io_err("write", &manifest_path, e))?;
 
-    let banner = banner(
-        &ep,
-        &gateway_url,
-        &base,
-        netuids,
-        timings.ready.unwrap_or(0.0),
-    );
+    let banner = banner(&ep, gateway, &base, netuids, timings.ready.unwrap_or(0.0));
     if out.is_json() {
         if !args.headless {
             println!(
@@ -417,7 +405,7 @@ pub fn run(args: LocalnetArgs, _global: &GlobalArgs, out: &Output) -> CliResult 
         if out.is_json() {
             out.json(&Report {
                 rpc: ep.rpc.clone(),
-                gateway: gateway_url.clone(),
+                gateway: gateway.map(str::to_owned),
                 block: s.block,
                 epochs: args.epochs,
                 timings,
@@ -737,7 +725,7 @@ fn manifest(
     plan: &Plan,
     netuids: Netuids,
     ep: &Endpoints,
-    gateway: &str,
+    gateway: Option<&str>,
     base: &Path,
     logs: &Path,
     procs: &Procs,
@@ -776,8 +764,8 @@ fn manifest(
         .collect();
     Manifest {
         rpc: ep.rpc.clone(),
-        gateway: gateway.to_string(),
-        openai_base_url: format!("{gateway}/v1"),
+        gateway: gateway.map(str::to_owned),
+        openai_base_url: gateway.map(|g| format!("{g}/v1")),
         base_path: base.to_path_buf(),
         wallet_path: ep.wallets.clone(),
         logs: logs.to_path_buf(),
@@ -795,22 +783,37 @@ fn manifest(
     }
 }
 
-fn banner(ep: &Endpoints, gateway: &str, base: &Path, netuids: Netuids, ready: f64) -> String {
-    format!(
-        "rustensor localnet is up ({ready:.1} s): text-generation on netuid {t}, forecasting on \
-         netuid {f}, 2 validators and 4 miners (quality 1..4) each\n\
-         \x20 RPC:      {rpc}   (e.g. rustensor metagraph --netuid {t} --network {rpc})\n\
-         \x20 gateway:  {gateway}/v1   (OpenAI-compatible)\n\
-         \x20 wallets:  {w}\n\
-         \x20 logs:     {logs}\n\
-         \x20 try:      curl {gateway}/v1/chat/completions -H 'Content-Type: application/json' \
-         -d '{{\"model\":\"rustensor\",\"messages\":[{{\"role\":\"user\",\"content\":\"What is 2+2?\"}}],\"max_tokens\":32}}'",
-        t = netuids.text.0,
-        f = netuids.forecast.0,
-        rpc = ep.rpc,
-        w = ep.wallets.display(),
-        logs = base.join("logs").display(),
-    )
+fn banner(
+    ep: &Endpoints,
+    gateway: Option<&str>,
+    base: &Path,
+    netuids: Netuids,
+    ready: f64,
+) -> String {
+    let (t, f, rpc) = (netuids.text.0, netuids.forecast.0, &ep.rpc);
+    let mut lines = vec![
+        format!(
+            "rustensor localnet is up ({ready:.1} s): text-generation on netuid {t}, forecasting \
+             on netuid {f}, 2 validators and 4 miners (quality 1..4, 4 best) each"
+        ),
+        format!("  RPC:      {rpc}   (e.g. rustensor metagraph --netuid {t} --network {rpc})"),
+    ];
+    match gateway {
+        Some(gw) => lines.push(format!("  gateway:  {gw}/v1   (OpenAI-compatible)")),
+        None => lines.push(
+            "  neurons:  none started (--no-neurons): run your own with the wallets below".into(),
+        ),
+    }
+    lines.push(format!("  wallets:  {}", ep.wallets.display()));
+    lines.push(format!("  logs:     {}", base.join("logs").display()));
+    if let Some(gw) = gateway {
+        lines.push(format!(
+            "  try:      curl {gw}/v1/chat/completions -H 'Content-Type: application/json' \
+             -d '{{\"model\":\"rustensor\",\"messages\":[{{\"role\":\"user\",\"content\":\"What is \
+             2+2?\"}}],\"max_tokens\":32}}'"
+        ));
+    }
+    lines.join("\n")
 }
 
 fn timings_line(t: &Timings) -> String {
