@@ -595,9 +595,13 @@ async fn wait_ready(
         .count();
     let models = format!("{gateway}/v1/models");
     let mut last = (usize::MAX, false);
+    let mut reads = Reads::default();
     loop {
         procs.check_alive()?;
-        let snap = summary::snapshot(client, plan, netuids).await?;
+        let Some(snap) = reads.read(client, plan, netuids).await? else {
+            stop.sleep(Duration::from_millis(250)).await?;
+            continue;
+        };
         let serving: usize = snap.subnets.iter().map(|s| s.serving_miners()).sum();
         let gateway_up = matches!(
             http.get(&models).send().await,
@@ -622,6 +626,43 @@ async fn wait_ready(
             .with_hint("see the logs in BASE/logs; a slow machine may need a larger --timeout"));
         }
         stop.sleep(Duration::from_millis(250)).await?;
+    }
+}
+
+/// How long reads of the chain may keep failing before localnet gives up.
+const READ_GRACE: Duration = Duration::from_secs(30);
+
+/// Snapshots that tolerate a node that is briefly too busy to answer.
+#[derive(Default)]
+struct Reads {
+    failing_since: Option<Instant>,
+}
+
+impl Reads {
+    /// A snapshot, `None` after a failed read (noted once), or an error once reads have failed
+    /// for [`READ_GRACE`].
+    async fn read(
+        &mut self,
+        client: &Client,
+        plan: &Plan,
+        netuids: Netuids,
+    ) -> CliResult<Option<Snapshot>> {
+        match summary::snapshot(client, plan, netuids).await {
+            Ok(s) => {
+                self.failing_since = None;
+                Ok(Some(s))
+            }
+            Err(e) => {
+                let since = *self.failing_since.get_or_insert_with(|| {
+                    eprintln!("  (cannot read the chain: {e}; retrying)");
+                    Instant::now()
+                });
+                if since.elapsed() >= READ_GRACE {
+                    return Err(e);
+                }
+                Ok(None)
+            }
+        }
     }
 }
 
@@ -651,9 +692,13 @@ impl Watch<'_> {
         let mut weights_epoch: Vec<(u16, u64)> = Vec::new();
         let mut last_line = String::new();
         let mut last_block = u64::MAX;
+        let mut reads = Reads::default();
         loop {
             procs.check_alive()?;
-            let snap = summary::snapshot(self.client, self.plan, self.netuids).await?;
+            let Some(snap) = reads.read(self.client, self.plan, self.netuids).await? else {
+                stop.sleep(Duration::from_millis(500)).await?;
+                continue;
+            };
             for s in &snap.subnets {
                 if s.any_weights() && !timings.first_weights.iter().any(|t| t.netuid == s.netuid) {
                     timings.first_weights.push(SubnetTime {
