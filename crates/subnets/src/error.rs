@@ -30,22 +30,81 @@ pub enum Error {
     /// A setting is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The node could not be reached or answered with an error.
+    #[error("node: {message}")]
+    Node {
+        /// What happened.
+        message: String,
+        /// What to do, as the client or node said.
+        hint: Option<String>,
+    },
+    /// The subnet does not exist on chain.
+    #[error("subnet {0} does not exist")]
+    SubnetNotFound(u16),
+    /// The hotkey holds no uid on the subnet.
+    #[error("hotkey {hotkey} is not registered on subnet {netuid}")]
+    NotRegistered {
+        /// Subnet.
+        netuid: u16,
+        /// The hotkey (SS58).
+        hotkey: String,
+    },
+    /// The chain's weights rate limit forbids setting (or committing) weights before `next_block`.
+    #[error(
+        "weights rate limit: the next set is allowed at block {next_block} (now {now}, about {:.1} s)",
+        wait.as_secs_f64()
+    )]
+    WeightsTooSoon {
+        /// First block at which the chain accepts weights again.
+        next_block: u64,
+        /// The chain's finalized height when checked.
+        now: u64,
+        /// Estimated wait (blocks × measured block time).
+        wait: std::time::Duration,
+    },
+    /// The chain refused a transaction (by dry run or in its block).
+    #[error("the chain refused {call}: {error}")]
+    Rejected {
+        /// Call name (`set_weights`, `commit_weights`, ...).
+        call: &'static str,
+        /// The chain's error.
+        error: chain::ChainError,
+    },
+}
+
+impl From<client::ClientError> for Error {
+    fn from(e: client::ClientError) -> Self {
+        Error::Node {
+            hint: e.hint(),
+            message: e.to_string(),
+        }
+    }
 }
 
 impl Error {
     /// What to do about it.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<String> {
+        let s = |h: &str| Some(h.to_string());
         match self {
-            Error::Metagraph(_) => Some("check the node connection; the metagraph sync retries"),
-            Error::Weights(_) => Some("check the validator's stake, permit and the node logs"),
+            Error::Metagraph(_) => s("check the node connection; the metagraph sync retries"),
+            Error::Weights(_) => s("check the validator's stake, permit and the node logs"),
             Error::RateLimited { .. } => {
-                Some("weights_rate_limit on chain; the validator retries next tempo")
+                s("weights_rate_limit on chain; the validator retries next tempo")
             }
-            Error::NoMiners => Some("no registered miner serves an axon yet"),
-            Error::Challenge(_) => Some("check the reference backend (model file or endpoint)"),
-            Error::Backend(e) => e.hint(),
+            Error::NoMiners => s("no registered miner serves an axon yet"),
+            Error::Challenge(_) => s("check the reference backend (model file or endpoint)"),
+            Error::Backend(e) => e.hint().map(str::to_string),
             Error::Neuron(_) => None,
-            Error::Config(_) => Some("see docs/subnets.md for the settings and their ranges"),
+            Error::Config(_) => s("see docs/subnets.md for the settings and their ranges"),
+            Error::Node { hint, .. } => hint.clone(),
+            Error::SubnetNotFound(_) => s("see `rustensor subnet list`, or create one with `rustensor subnet create`"),
+            Error::NotRegistered { netuid, .. } => Some(format!(
+                "register it first: `rustensor subnet register --netuid {netuid} --name WALLET --hotkey HOTKEY`"
+            )),
+            Error::WeightsTooSoon { .. } => {
+                s("the subnet's weights_set_rate_limit; the validator retries next tempo")
+            }
+            Error::Rejected { error, .. } => s(error.hint()),
         }
     }
 }

@@ -12,6 +12,9 @@
 //! * [`validator`]: the [`Subnet`] trait (challenge + score) and the generic [`Validator`]
 //!   loop: sample miners, query them concurrently with a timeout, score, update the EMA, set
 //!   weights every tempo under a rate limit, stop on a cancellation token.
+//! * [`onchain`]: the same on a real chain: [`ChainMetagraph`] (synced from a node, following
+//!   finalized blocks), [`ChainWeightSink`] (`set_weights`, or commit then reveal), and
+//!   [`serve_axon`] for miners.
 //! * [`metrics`]: Prometheus-style counters.
 //! * [`forecast`]: the forecasting subnet (seeded synthetic series, naive / moving-average /
 //!   AR(p) miners, error-based scoring with delayed truth).
@@ -19,14 +22,18 @@
 //!   embedded model and any OpenAI-compatible endpoint, quality knobs for localnet miners,
 //!   reference-and-check scoring with latency and copy penalties).
 //!
-//! Status: working in process (see `tests/`); the chain-backed metagraph and weight sink are
-//! wired by the runtimes later. `docs/subnets.md` explains the scoring.
+//! * [`tiers`]: the `--quality 1..4` ranks of localnet miners for both subnets.
+//!
+//! Status: working in process and against a dev node (see `tests/`); `rustensor miner`,
+//! `validator` and `gateway` run it. `docs/subnets.md` explains the scoring and the tiers.
 
 pub mod ema;
 pub mod error;
 pub mod forecast;
 pub mod metagraph;
 pub mod metrics;
+pub mod onchain;
+pub mod tiers;
 pub mod text;
 pub mod validator;
 pub mod weights;
@@ -35,6 +42,7 @@ pub use ema::ScoreBook;
 pub use error::{BackendError, Error};
 pub use metagraph::{InMemoryMetagraph, MetagraphView, NeuronInfo};
 pub use metrics::Metrics;
+pub use onchain::{ChainMetagraph, ChainWeightSink, serve_axon};
 pub use tokio_util::sync::CancellationToken;
 pub use validator::{
     Answer, ChallengeFuture, RoundReport, Subnet, Validator, ValidatorConfig, WeightsOutcome,

@@ -310,6 +310,10 @@ impl<S: Subnet> Validator<S> {
                 tracing::info!(netuid, ?uids, ?weights, "weights set");
                 Ok(WeightsOutcome::Set { uids, weights })
             }
+            Err(Error::WeightsTooSoon { wait, .. }) => {
+                Metrics::inc(&self.metrics.weight_sets_rate_limited);
+                Ok(WeightsOutcome::RateLimited { remaining: wait })
+            }
             Err(e) => {
                 Metrics::inc(&self.metrics.weight_set_errors);
                 Err(e)

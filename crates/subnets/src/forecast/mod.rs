@@ -10,7 +10,9 @@ pub mod subnet;
 pub mod synapse;
 
 pub use miner::attach;
-pub use models::{ArModel, Forecaster, MovingAverage, Naive, Seasonal, forecaster_from_spec};
+pub use models::{
+    ArModel, Biased, Forecaster, MovingAverage, Naive, Seasonal, forecaster_from_spec,
+};
 pub use series::{Series, SeriesParams};
 pub use subnet::{ForecastConfig, ForecastSubnet};
 pub use synapse::Forecast;

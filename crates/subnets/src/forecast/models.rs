@@ -263,8 +263,41 @@ impl Forecaster for Seasonal {
     }
 }
 
+/// The [`Seasonal`] forecast shifted by `offset` times the history's mean absolute one-step
+/// change (the validator's error scale), so its score is about `1 / (1 + offset + …)`: a miner
+/// of known, graded quality for localnet (`biased:D`).
+#[derive(Debug, Clone, Default)]
+pub struct Biased {
+    /// Shift in units of the mean absolute step.
+    pub offset: f64,
+}
+
+impl Forecaster for Biased {
+    fn name(&self) -> String {
+        format!("biased:{}", self.offset)
+    }
+    fn forecast(&self, history: &[f64], horizon: usize) -> Vec<f64> {
+        let base = Seasonal::default().forecast(history, horizon);
+        let steps: Vec<f64> = history
+            .windows(2)
+            .filter_map(|w| Some((w.get(1)? - w.first()?).abs()))
+            .filter(|d| d.is_finite())
+            .collect();
+        let scale = if steps.is_empty() {
+            1.0
+        } else {
+            steps.iter().sum::<f64>() / steps.len() as f64
+        };
+        let shift = self.offset * scale;
+        if !shift.is_finite() {
+            return base;
+        }
+        base.into_iter().map(|v| v + shift).collect()
+    }
+}
+
 /// Parse a CLI spec: `naive`, `ma:N` (default 8), `ar:P` (default 8), `seasonal` (alias
-/// `fitted`).
+/// `fitted`), `biased:D` (fitted shifted by D mean steps, default 1).
 pub fn forecaster_from_spec(spec: &str) -> Result<Box<dyn Forecaster>, String> {
     let (kind, arg) = match spec.split_once(':') {
         Some((k, a)) => (k, Some(a)),
@@ -285,8 +318,19 @@ pub fn forecaster_from_spec(spec: &str) -> Result<Box<dyn Forecaster>, String> {
         "ma" | "moving-average" => Ok(Box::new(MovingAverage { window: num(8)? })),
         "ar" => Ok(Box::new(ArModel { order: num(8)? })),
         "seasonal" | "fitted" => Ok(Box::new(Seasonal::default())),
+        "biased" => {
+            let offset = match arg {
+                None => 1.0,
+                Some(a) => a
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|d| d.is_finite() && (0.0..=1_000.0).contains(d))
+                    .ok_or_else(|| format!("`{spec}`: expected a number 0..=1000 after ':'"))?,
+            };
+            Ok(Box::new(Biased { offset }))
+        }
         _ => Err(format!(
-            "unknown forecaster `{spec}`: use naive, ma:N or ar:P"
+            "unknown forecaster `{spec}`: use naive, ma:N, ar:P, fitted or biased:D"
         )),
     }
 }

@@ -31,18 +31,46 @@ pub enum Quality {
         /// Added before answering.
         delay: Duration,
     },
+    /// Answer greedily with at most `max_tokens` tokens, then ramble: append `pad` filler
+    /// words per word of the answer. The answer keeps its start (so known-answer checks still
+    /// pass) but loses similarity to the reference in proportion to `pad` and to what was cut;
+    /// it never equals an honest answer, so it is never taken for (or flags) a copy.
+    Ramble {
+        /// Cap on tokens.
+        max_tokens: u32,
+        /// Filler words appended per answer word.
+        pad: u32,
+    },
+}
+
+/// The filler word of [`Quality::Ramble`].
+pub const FILLER: &str = "uhm";
+
+/// `text` followed by `pad` filler words per word (at least one filler for a non-empty text).
+pub fn ramble(text: &str, pad: u32) -> String {
+    let words = text.split_whitespace().count();
+    if words == 0 {
+        return String::new();
+    }
+    let n = words.saturating_mul(usize::try_from(pad).unwrap_or(1)).max(1);
+    let mut out = text.trim_end().to_string();
+    for _ in 0..n {
+        out.push(' ');
+        out.push_str(FILLER);
+    }
+    out
 }
 
 impl std::str::FromStr for Quality {
     type Err = String;
     /// `honest`, `sloppy[:TEMP[:MAX_TOKENS]]` (default 1.5, 8), `empty`, `slow[:SECS]`
-    /// (default 30).
+    /// (default 30), `ramble[:MAX_TOKENS[:PAD]]` (default 24, 1).
     fn from_str(s: &str) -> Result<Self, String> {
         let mut parts = s.split(':');
         let kind = parts.next().unwrap_or_default();
         let bad = || {
             format!(
-                "bad quality `{s}`: use honest, sloppy[:TEMP[:MAX_TOKENS]], empty or slow[:SECS]"
+                "bad quality `{s}`: use 1..4 (tiers), honest, sloppy[:TEMP[:MAX_TOKENS]], ramble[:MAX_TOKENS[:PAD]], empty or slow[:SECS]"
             )
         };
         match kind {
@@ -66,6 +94,20 @@ impl std::str::FromStr for Quality {
                     temperature,
                     max_tokens,
                 })
+            }
+            "ramble" => {
+                let max_tokens = parts
+                    .next()
+                    .map_or(Ok(24), |t| t.parse::<u32>())
+                    .map_err(|_| bad())?;
+                let pad = parts
+                    .next()
+                    .map_or(Ok(1), |t| t.parse::<u32>())
+                    .map_err(|_| bad())?;
+                if max_tokens == 0 || pad == 0 || pad > 64 {
+                    return Err(bad());
+                }
+                Ok(Quality::Ramble { max_tokens, pad })
             }
             "slow" => {
                 let secs = parts
@@ -93,14 +135,20 @@ impl QualityBackend {
     }
 
     fn adjust(&self, mut req: CompletionRequest) -> CompletionRequest {
-        if let Quality::Sloppy {
-            temperature,
-            max_tokens,
-        } = self.quality
-        {
-            req.temperature = temperature;
-            req.max_tokens = req.max_tokens.min(max_tokens);
-            req.top_p = 1.0;
+        match self.quality {
+            Quality::Sloppy {
+                temperature,
+                max_tokens,
+            } => {
+                req.temperature = temperature;
+                req.max_tokens = req.max_tokens.min(max_tokens);
+                req.top_p = 1.0;
+            }
+            Quality::Ramble { max_tokens, .. } => {
+                req.temperature = 0.0;
+                req.max_tokens = req.max_tokens.min(max_tokens);
+            }
+            Quality::Honest | Quality::Empty | Quality::Slow { .. } => {}
         }
         req
     }
@@ -116,9 +164,13 @@ impl Backend for QualityBackend {
             match &self.quality {
                 Quality::Empty => return Ok(Completion::stop("")),
                 Quality::Slow { delay } => tokio::time::sleep(*delay).await,
-                Quality::Honest | Quality::Sloppy { .. } => {}
+                Quality::Honest | Quality::Sloppy { .. } | Quality::Ramble { .. } => {}
             }
-            self.inner.complete(self.adjust(req)).await
+            let mut c = self.inner.complete(self.adjust(req)).await?;
+            if let Quality::Ramble { pad, .. } = self.quality {
+                c.text = ramble(&c.text, pad);
+            }
+            Ok(c)
         })
     }
 
@@ -134,6 +186,25 @@ impl Backend for QualityBackend {
                 })
                 .flatten()
                 .boxed()
+            }
+            Quality::Ramble { pad, .. } => {
+                let pad = *pad;
+                // Pass the pieces through, then the filler for the words seen.
+                let req = self.adjust(req);
+                let seen = Arc::new(std::sync::Mutex::new(String::new()));
+                let tap = seen.clone();
+                let body = self.inner.clone().complete_stream(req).inspect(move |r| {
+                    if let (Ok(piece), Ok(mut g)) = (r, tap.lock()) {
+                        g.push_str(piece);
+                    }
+                });
+                let tail = futures::stream::once(async move {
+                    let text = seen.lock().map(|g| g.clone()).unwrap_or_default();
+                    let full = ramble(&text, pad);
+                    Ok(full.get(text.trim_end().len()..).unwrap_or_default().to_string())
+                })
+                .filter(|r| futures::future::ready(!matches!(r, Ok(t) if t.is_empty())));
+                body.chain(tail).boxed()
             }
             Quality::Honest | Quality::Sloppy { .. } => {
                 let req = self.adjust(req);
@@ -213,6 +284,14 @@ mod tests {
                 delay: Duration::from_secs(2)
             })
         );
+        assert_eq!(
+            "ramble:12:3".parse::<Quality>(),
+            Ok(Quality::Ramble {
+                max_tokens: 12,
+                pad: 3
+            })
+        );
+        assert!("ramble:0".parse::<Quality>().is_err());
         assert!("slow:-1".parse::<Quality>().is_err());
         assert!("sloppy:x".parse::<Quality>().is_err());
         assert!("great".parse::<Quality>().is_err());
@@ -242,6 +321,23 @@ mod tests {
         let empty = Arc::new(QualityBackend::new(echo.clone(), Quality::Empty));
         assert_eq!(empty.complete(req.clone()).await.unwrap().text, "");
         assert_eq!(empty.complete_stream(req.clone()).count().await, 0);
+        let ramble = Arc::new(QualityBackend::new(
+            echo.clone(),
+            Quality::Ramble {
+                max_tokens: 4,
+                pad: 2,
+            },
+        ));
+        let one = ramble.complete(req.clone()).await.unwrap().text;
+        assert_eq!(one, "t=0 n=4 uhm uhm uhm uhm");
+        let streamed: Vec<String> = ramble
+            .complete_stream(req.clone())
+            .map(|r| r.unwrap())
+            .collect()
+            .await;
+        assert_eq!(streamed.concat(), one);
+        assert_eq!(super::ramble("", 3), "");
+        assert_eq!(super::ramble("42", 1), "42 uhm");
         let honest = Arc::new(QualityBackend::new(echo, Quality::Honest));
         let pieces: Vec<_> = honest.complete_stream(req).collect().await;
         assert_eq!(pieces.len(), 2);
