@@ -878,3 +878,40 @@ fn timings_line(t: &Timings) -> String {
         per(&t.all_weights)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_distinct_and_busy_ones_are_refused_or_replaced() {
+        let out = Output::new(true);
+        let mut held = Vec::new();
+        let a = free_port(&mut held).unwrap();
+        let b = choose_port(Some(0), 1, "--x", &mut held, &out).unwrap();
+        assert_ne!(a, b, "held ports are not handed out twice");
+        // An explicit busy port is an error with a hint; a busy default is replaced.
+        let busy = held[0].local_addr().unwrap().port();
+        assert!(choose_port(Some(busy), 1, "--x", &mut held, &out).is_err());
+        let c = choose_port(None, busy, "--x", &mut held, &out).unwrap();
+        assert!(c != busy && c != 0);
+    }
+
+    #[test]
+    fn a_stale_manifest_does_not_block_a_new_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("localnet.json");
+        refuse_if_running(&path).unwrap();
+        std::fs::write(&path, r#"{"processes":[{"name":"node","pid":4000000000}]}"#).unwrap();
+        refuse_if_running(&path).unwrap();
+        let me = std::process::id();
+        std::fs::write(
+            &path,
+            format!(r#"{{"processes":[{{"name":"node","pid":{me}}}]}}"#),
+        )
+        .unwrap();
+        assert!(refuse_if_running(&path).is_err(), "a live pid refuses");
+        std::fs::write(&path, "not json").unwrap();
+        refuse_if_running(&path).unwrap();
+    }
+}

@@ -185,6 +185,7 @@ pub fn table(s: &Snapshot) -> String {
             sn.tempo
         ));
         let mut t = comfy_table::Table::new();
+        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
         t.set_header([
             "uid",
             "role",
