@@ -394,7 +394,11 @@ pub fn run(args: LocalnetArgs, _global: &GlobalArgs, out: &Output) -> CliResult 
         Err(e) => {
             if stop.requested() {
                 out.note("Stopping every localnet process...");
-                return Ok(());
+                // Ctrl-C ends a live session normally; it cuts a run of --epochs K short.
+                return match args.epochs {
+                    Some(_) => Err(e),
+                    None => Ok(()),
+                };
             }
             return Err(with_logs(e, &procs, &stop));
         }
