@@ -5,9 +5,9 @@
 //! | rank | text ([`Quality`]) | forecast ([`forecaster_from_spec`]) |
 //! |---|---|---|
 //! | 4 | `honest`: the model's greedy answer | `fitted`: trend + season + AR(1) residuals |
-//! | 3 | `ramble:24:1`: ≤ 24 tokens, then one filler word per word | `biased:1`: fitted + 1 mean step |
-//! | 2 | `ramble:12:3`: ≤ 12 tokens, three fillers per word | `biased:2.5` |
-//! | 1 | `ramble:4:8`: ≤ 4 tokens, eight fillers per word | `biased:6` |
+//! | 3 | `ramble:24:2`: ≤ 24 tokens, then two filler words per word | `biased:2`: fitted + 2 mean steps |
+//! | 2 | `ramble:12:4`: ≤ 12 tokens, four fillers per word | `biased:4` |
+//! | 1 | `ramble:4:10`: ≤ 4 tokens, ten fillers per word | `biased:8` |
 //!
 //! Text degrades by cutting the answer and padding it: the start survives (known-answer checks
 //! still pass), similarity to the reference falls with the cut and the padding, and a degraded
@@ -40,15 +40,15 @@ pub fn text_quality(rank: u8) -> Quality {
         4.. => Quality::Honest,
         3 => Quality::Ramble {
             max_tokens: 24,
-            pad: 1,
+            pad: 2,
         },
         2 => Quality::Ramble {
             max_tokens: 12,
-            pad: 3,
+            pad: 4,
         },
         _ => Quality::Ramble {
             max_tokens: 4,
-            pad: 8,
+            pad: 10,
         },
     }
 }
@@ -57,9 +57,9 @@ pub fn text_quality(rank: u8) -> Quality {
 pub fn forecast_spec(rank: u8) -> &'static str {
     match rank {
         4.. => "fitted",
-        3 => "biased:1",
-        2 => "biased:2.5",
-        _ => "biased:6",
+        3 => "biased:2",
+        2 => "biased:4",
+        _ => "biased:8",
     }
 }
 
@@ -105,7 +105,7 @@ mod tests {
         assert_eq!(text_quality_from("4"), Ok(Quality::Honest));
         assert_eq!(text_quality_from("empty"), Ok(Quality::Empty));
         assert!(text_quality_from("x").is_err());
-        assert_eq!(forecaster_from(Some("3"), None).unwrap().name(), "biased:1");
+        assert_eq!(forecaster_from(Some("3"), None).unwrap().name(), "biased:2");
         assert_eq!(
             forecaster_from(Some("1"), Some("naive")).unwrap().name(),
             "naive"
