@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chain::{Call, ChainId, Transaction};
-use parity_scale_codec::Encode;
+use parity_scale_codec::{DecodeAll, Encode};
 use serde_json::{Value, json};
 use types::TaoBalance;
 
@@ -409,6 +409,53 @@ fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
         1012
     );
     healthy(&node);
+    // a batch: each transaction gets its own result, in order; one bad entry refuses only itself
+    let next = node.call(
+        "system_accountNextIndex",
+        json!([alice.account_id().to_string()]),
+    )["result"]
+        .as_u64()
+        .unwrap();
+    let first = Transaction::sign(&alice, next, TaoBalance::ZERO, transfer.clone(), &chain);
+    let second = Transaction::sign(&alice, next + 1, TaoBalance::ZERO, transfer.clone(), &chain);
+    let r = node.call(
+        "author_submitExtrinsics",
+        json!([[hex(&first), "0xdeadbeef", "zz", hex(&bad), hex(&second)]]),
+    );
+    let results = r["result"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(results.len(), 5, "{r}");
+    assert!(
+        results[0]["hash"].is_string() && results[0]["error"].is_null(),
+        "{r}"
+    );
+    assert_eq!(results[1]["error"]["code"], 1010, "{r}");
+    assert_eq!(results[2]["error"]["code"], -32602, "{r}");
+    assert_eq!(results[3]["error"]["code"], 1010, "{r}");
+    assert!(
+        !results[3]["error"]["hint"].as_str().unwrap().is_empty(),
+        "{r}"
+    );
+    assert!(results[4]["hash"].is_string(), "{r}");
+    let too_many: Vec<String> = vec!["0x00".into(); rpc::MAX_BATCH + 1];
+    assert_eq!(
+        error_code(&node.call("author_submitExtrinsics", json!([too_many]))),
+        -32602
+    );
+    healthy(&node);
+    // the raw block holding the earlier good transfer decodes to the block the node reports
+    let at = node.call("author_getTransaction", json!([hash]))["result"].clone();
+    let raw = node.call("chain_getRawBlock", json!([at["height"]]))["result"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let block = node::block::Block::decode_all(&mut &hex::decode(&raw[2..]).unwrap()[..]).unwrap();
+    assert_eq!(
+        format!("0x{}", hex::encode(block.hash())),
+        at["block_hash"].as_str().unwrap()
+    );
+    assert!(block.transactions.iter().any(|t| *t == good.encode()));
+    assert!(node.call("chain_getRawBlock", json!([1_000_000]))["result"].is_null());
+
     // unknown method
     assert_eq!(error_code(&node.call("nope_nothing", json!([]))), -32601);
     // malformed params: a string netuid, a bad address, missing params, not JSON at all

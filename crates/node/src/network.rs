@@ -562,11 +562,74 @@ mod tests {
             private_key_from_hex("zz"),
             Err(KeyError::NotHex(_))
         ));
-        assert_eq!(
+        assert!(matches!(
             private_key_from_hex("0011"),
             Err(KeyError::Invalid("private"))
-        );
+        ));
         assert_ne!(generate_key().public_key(), key.public_key());
+    }
+
+    fn try_start(role: Role, key: u64, authorities: &[u64]) -> Result<(), NetworkError> {
+        use commonware_runtime::{Runner as _, deterministic};
+        let peers: Vec<Peer> = authorities
+            .iter()
+            .enumerate()
+            .map(|(i, seed)| Peer {
+                public_key: ed25519::PrivateKey::from_seed(*seed).public_key(),
+                address: SocketAddr::from(([127, 0, 0, 1], 3000 + i as u16)),
+            })
+            .collect();
+        deterministic::Runner::default().start(|context| async move {
+            let node = Node::new(
+                crate::testing::Transfers::with_seeds(2, 1_000),
+                crate::store::StateDb::in_memory().unwrap(),
+                crate::node::NodeConfig::dev(),
+            )
+            .unwrap();
+            let config = NetworkConfig {
+                key: ed25519::PrivateKey::from_seed(key),
+                role,
+                listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+                authorities: peers,
+                full_nodes: Vec::new(),
+                namespace: b"test".to_vec(),
+            };
+            start(context, &node, config).await.map(|_| ())
+        })
+    }
+
+    #[test]
+    fn refuses_a_wrong_role_or_key() {
+        assert!(matches!(
+            try_start(Role::Authority, 9, &[1, 2, 3, 4]),
+            Err(NetworkError::NotAnAuthority(_))
+        ));
+        assert!(matches!(
+            try_start(Role::Full, 2, &[1, 2, 3, 4]),
+            Err(NetworkError::FullNodeWithAuthorityKey(_))
+        ));
+        assert!(matches!(
+            try_start(Role::Full, 9, &[]),
+            Err(NetworkError::NoAuthorities)
+        ));
+        assert!(matches!(
+            try_start(Role::Authority, 1, &[1, 2, 1]),
+            Err(NetworkError::DuplicateKey(_, "authorities"))
+        ));
+        assert!(try_start(Role::Authority, 1, &[1, 2, 3, 4]).is_ok());
+        assert!(try_start(Role::Full, 9, &[1, 2, 3, 4]).is_ok());
+    }
+
+    #[test]
+    fn the_namespace_binds_genesis_and_authority_set() {
+        let peer = |seed| Peer {
+            public_key: ed25519::PrivateKey::from_seed(seed).public_key(),
+            address: SocketAddr::from(([127, 0, 0, 1], 1)),
+        };
+        let a = chain_namespace(&[1; 32], &[peer(1), peer(2)]);
+        assert_eq!(a, chain_namespace(&[1; 32], &[peer(2), peer(1)]));
+        assert_ne!(a, chain_namespace(&[2; 32], &[peer(1), peer(2)]));
+        assert_ne!(a, chain_namespace(&[1; 32], &[peer(1), peer(3)]));
     }
 
     #[test]

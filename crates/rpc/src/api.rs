@@ -34,6 +34,11 @@ pub trait RustensorApi {
     #[method(name = "chain_getBlock")]
     async fn block(&self, at: BlockId) -> RpcResult<Option<BlockView>>;
 
+    /// A finalized block's SCALE encoding (header and transactions) as `0x` hex: what an
+    /// auditor needs to re-execute the chain or archive it.
+    #[method(name = "chain_getRawBlock")]
+    async fn raw_block(&self, at: BlockId) -> RpcResult<Option<String>>;
+
     /// The hash of the finalized block at a height.
     #[method(name = "chain_getBlockHash")]
     async fn block_hash(&self, height: u64) -> RpcResult<Option<Hash>>;
@@ -53,6 +58,12 @@ pub trait RustensorApi {
     /// Submits a SCALE-encoded signed transaction (hex); returns its hash.
     #[method(name = "author_submitExtrinsic")]
     async fn submit_extrinsic(&self, extrinsic: String) -> RpcResult<Hash>;
+
+    /// Submits many SCALE-encoded signed transactions (hex) in one call (at most
+    /// [`crate::MAX_BATCH`]); one result per transaction, in order. The node checks their
+    /// signatures in parallel.
+    #[method(name = "author_submitExtrinsics")]
+    async fn submit_extrinsics(&self, extrinsics: Vec<String>) -> RpcResult<Vec<SubmitResult>>;
 
     /// Submits and reports `ready`, then `inBlock` and `finalized` (or `dropped`).
     #[subscription(name = "author_submitAndWatchExtrinsic" => "author_extrinsicUpdate", unsubscribe = "author_unwatchExtrinsic", item = TxStatus)]

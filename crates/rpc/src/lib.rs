@@ -24,5 +24,8 @@ pub use api::RustensorApiServer;
 pub use error::RpcError;
 pub use views::*;
 
+/// Most transactions in one `author_submitExtrinsics` call.
+pub const MAX_BATCH: usize = 4096;
+
 /// The default RPC port (as Subtensor's).
 pub const DEFAULT_PORT: u16 = 9944;

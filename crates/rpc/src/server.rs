@@ -314,6 +314,13 @@ impl RustensorApiServer for RpcImpl {
         }
     }
 
+    async fn raw_block(&self, at: BlockId) -> RpcResult<Option<String>> {
+        Ok(self
+            .block_of(at)
+            .await?
+            .map(|b| encode_hex(&parity_scale_codec::Encode::encode(&b))))
+    }
+
     async fn block_hash(&self, height: u64) -> RpcResult<Option<Hash>> {
         if height == 0 {
             return Ok(Some(Hash(self.node.genesis().hash())));
@@ -385,6 +392,59 @@ impl RustensorApiServer for RpcImpl {
     async fn submit_extrinsic(&self, extrinsic: String) -> RpcResult<Hash> {
         let bytes = tx_bytes(&extrinsic)?;
         Ok(Hash(self.node.submit(bytes).map_err(pool_error)?))
+    }
+
+    async fn submit_extrinsics(&self, extrinsics: Vec<String>) -> RpcResult<Vec<SubmitResult>> {
+        if extrinsics.len() > crate::MAX_BATCH {
+            return Err(RpcError::InvalidParams(format!(
+                "{} transactions in one call; the most is {}",
+                extrinsics.len(),
+                crate::MAX_BATCH
+            ))
+            .into());
+        }
+        // Hex first: a transaction that does not decode gets its own error, the rest go on.
+        let mut results: Vec<Option<SubmitResult>> = Vec::with_capacity(extrinsics.len());
+        let mut bytes = Vec::with_capacity(extrinsics.len());
+        for x in &extrinsics {
+            match tx_bytes(x) {
+                Ok(b) => {
+                    bytes.push(b);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(SubmitResult {
+                    hash: None,
+                    error: Some(ErrorView::from(&e)),
+                })),
+            }
+        }
+        drop(extrinsics);
+        let node = self.node.clone();
+        let pooled = tokio::task::spawn_blocking(move || node.submit_batch(bytes))
+            .await
+            .map_err(internal)?;
+        let mut pooled = pooled.into_iter();
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| match pooled.next() {
+                    Some(Ok(hash)) => SubmitResult {
+                        hash: Some(Hash(hash)),
+                        error: None,
+                    },
+                    Some(Err(e)) => SubmitResult {
+                        hash: None,
+                        error: Some(ErrorView::from(&pool_error(e))),
+                    },
+                    None => SubmitResult {
+                        hash: None,
+                        error: Some(ErrorView::from(&RpcError::Internal(
+                            "missing result".into(),
+                        ))),
+                    },
+                })
+            })
+            .collect())
     }
 
     async fn submit_and_watch_extrinsic(

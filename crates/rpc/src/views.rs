@@ -210,6 +210,38 @@ pub enum TxStatus {
     },
 }
 
+/// One transaction's result in `author_submitExtrinsics`: its hash, or why it was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitResult {
+    /// The transaction hash, when pooled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<Hash>,
+    /// Why it was refused (the same code, message and hint `author_submitExtrinsic` gives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorView>,
+}
+
+/// A JSON-RPC error as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorView {
+    /// The error code (`docs/rpc.md`).
+    pub code: i32,
+    /// What went wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
+impl From<&crate::RpcError> for ErrorView {
+    fn from(e: &crate::RpcError) -> Self {
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+            hint: e.hint().to_string(),
+        }
+    }
+}
+
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountView {
