@@ -1,9 +1,18 @@
 //! `rustensor bench`: load tools that measure the real thing on this machine.
 //!
+//! `bench transfers` and `bench weights` load a node (one given with `--network`, or a dev node
+//! this command spawns) with pre-signed transactions over concurrent WebSocket connections in
+//! `author_submitExtrinsics` batches, and measure **finalized** transactions per second: from
+//! the first submission to the finalization of the block holding the last one, counting only
+//! transactions whose receipt says applied. Every signature is checked by the node (once, at its
+//! door). See `bench/chain_load.rs`.
+//!
 //! `bench axon` loads our axon and a Python bittensor 10.5.0 Axon with the same load generator
 //! in the same run: requests per second and p50/p99 latency for a small signed synapse, at
 //! several concurrency levels. Each axon runs in its own process, so server CPU per request is
 //! measured apart from the load generator.
+
+mod chain_load;
 
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
@@ -19,6 +28,10 @@ use std::time::Duration;
 pub enum BenchCommand {
     /// Requests/s and p50/p99 latency of our axon and of a Python bittensor 10.5.0 Axon.
     Axon(AxonArgs),
+    /// Finalized transfers per second: many funded accounts, pre-signed transfers, batches.
+    Transfers(chain_load::TransfersArgs),
+    /// Finalized set_weights per second from many registered validator hotkeys.
+    Weights(chain_load::WeightsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +60,8 @@ pub struct AxonArgs {
 pub fn run(command: BenchCommand, out: &Output) -> CliResult {
     match command {
         BenchCommand::Axon(args) => axon(args, out),
+        BenchCommand::Transfers(args) => chain_load::transfers(args, out),
+        BenchCommand::Weights(args) => chain_load::weights(args, out),
     }
 }
 
