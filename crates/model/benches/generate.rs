@@ -2,7 +2,7 @@
 //!
 //! `RAYON_NUM_THREADS=1 cargo bench -p rustensor-model` for the one-core figure (candle sizes its
 //! pools from that variable once per process). `decode` reports tokens/s of the answer alone
-//! (prefill excluded); `prefill` reports prompt tokens/s; each for f32 and Q8_0 weights
+//! (prefill excluded); `prefill` reports prompt tokens/s; each for the default Q4_1Fast, f32 and Q8_0 weights
 //! (see `WeightFormat`). Fetches the model first if needed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -27,7 +27,11 @@ fn bench(c: &mut Criterion) {
     let params = SamplingParams::greedy(TOKENS);
     let mut g = c.benchmark_group("smollm2_135m_q4_1");
     g.sample_size(10);
-    for (label, format) in [("f32", WeightFormat::F32), ("q8_0", WeightFormat::Q8_0)] {
+    for (label, format) in [
+        ("q4_1_fast", WeightFormat::Q4_1Fast),
+        ("f32", WeightFormat::F32),
+        ("q8_0", WeightFormat::Q8_0),
+    ] {
         let mut m = TextModel::load_with(&path, format).unwrap();
         // The figure is only meaningful if the answer really is TOKENS long.
         let probe = m.generate(&msgs, &params).unwrap();

@@ -19,6 +19,7 @@ use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
 
 use crate::error::{Error, Result};
 use crate::fetch;
+use crate::llama::{self, Llama};
 use crate::sampling::{Sampler, SamplingParams};
 use crate::template::{self, ChatMessage};
 use crate::tokenizer::Tokenizer;
@@ -107,7 +108,7 @@ impl Generation {
 /// one per process interleave requests rather than add throughput.
 #[derive(Debug, Clone)]
 pub struct TextModel {
-    weights: ModelWeights,
+    weights: Backend,
     tokenizer: Arc<Tokenizer>,
     info: Arc<ModelInfo>,
     device: Device,
@@ -122,9 +123,9 @@ impl TextModel {
     }
 
     /// Loads the pinned model from `path` after checking its size and SHA-256 (about 0.5 s),
-    /// with f32 weights (see [`WeightFormat`]).
+    /// with the default [`WeightFormat`].
     pub fn load(path: &Path) -> Result<Self> {
-        Self::load_with(path, WeightFormat::F32)
+        Self::load_with(path, WeightFormat::default())
     }
 
     /// Loads the pinned model from `path` after checking its size and SHA-256, with the weights
@@ -165,18 +166,32 @@ impl TextModel {
         let info = model_info(&content, path, &tokenizer)?;
         let device = Device::Cpu;
         let weights = match format {
-            WeightFormat::Quantized => ModelWeights::from_gguf(content, &mut file, &device),
+            WeightFormat::Q4_1Fast => {
+                let w = llama::Weights::from_gguf(&content, &mut file).map_err(bad)?;
+                tracing::debug!(
+                    bytes = w.matrix_bytes(),
+                    "quantized matrices kept as stored"
+                );
+                Backend::Fast(Llama::new(Arc::new(w)))
+            }
+            WeightFormat::Quantized => Backend::Candle(Box::new(
+                ModelWeights::from_gguf(content, &mut file, &device)
+                    .map_err(|e| bad(e.to_string()))?,
+            )),
             WeightFormat::F32 | WeightFormat::Q8_0 => {
                 let dtype = match format {
                     WeightFormat::Q8_0 => GgmlDType::Q8_0,
                     _ => GgmlDType::F32,
                 };
-                weights::convert_all(content, &mut file, &device, dtype).and_then(
-                    |(content, mut data)| ModelWeights::from_gguf(content, &mut data, &device),
-                )
+                Backend::Candle(Box::new(
+                    weights::convert_all(content, &mut file, &device, dtype)
+                        .and_then(|(content, mut data)| {
+                            ModelWeights::from_gguf(content, &mut data, &device)
+                        })
+                        .map_err(|e| bad(e.to_string()))?,
+                ))
             }
-        }
-        .map_err(|e| bad(e.to_string()))?;
+        };
         tracing::info!(
             name = %info.name,
             context = info.context_length,
@@ -295,12 +310,65 @@ impl TextModel {
         })
     }
 
-    /// Logits of the last position after feeding `ids` at positions `pos..`.
+    /// Logits (`[1, vocab]`) of the last position after feeding `ids` at positions `pos..`.
     fn forward(&mut self, ids: &[u32], pos: usize) -> Result<Tensor> {
-        let input = Tensor::new(ids, &self.device)
-            .and_then(|t| t.unsqueeze(0))
-            .map_err(Error::inference)?;
-        self.weights.forward(&input, pos).map_err(Error::inference)
+        match &mut self.weights {
+            Backend::Candle(w) => {
+                let input = Tensor::new(ids, &self.device)
+                    .and_then(|t| t.unsqueeze(0))
+                    .map_err(Error::inference)?;
+                w.forward(&input, pos).map_err(Error::inference)
+            }
+            Backend::Fast(m) => {
+                let logits = m.forward(ids, pos).map_err(Error::inference)?;
+                let n = logits.len();
+                Tensor::from_vec(logits, (1, n), &self.device).map_err(Error::inference)
+            }
+        }
+    }
+
+    /// The logits (one per vocabulary entry) of the token that would follow `tokens` (e.g.
+    /// [`prompt_tokens`](Self::prompt_tokens) plus part of an answer): a window into the forward
+    /// pass, to score continuations or compare weight formats.
+    pub fn next_token_logits(&mut self, tokens: &[u32]) -> Result<Vec<f32>> {
+        let context = self.info.context_length;
+        if tokens.is_empty() || tokens.len() > context {
+            return Err(Error::PromptTooLong {
+                prompt_tokens: tokens.len(),
+                context,
+            });
+        }
+        if let Some(&bad) = tokens
+            .iter()
+            .find(|&&t| usize::try_from(t).map_or(true, |t| t >= self.info.vocab_size))
+        {
+            return Err(Error::InvalidParams {
+                detail: format!("token id {bad} is outside the vocabulary"),
+            });
+        }
+        self.weights.clear_kv_cache();
+        let logits = self.forward(tokens, 0);
+        self.weights.clear_kv_cache();
+        logits?
+            .flatten_all()
+            .and_then(|t| t.to_vec1())
+            .map_err(Error::inference)
+    }
+}
+
+/// Whose forward pass runs: candle's `quantized_llama`, or this crate's over quantized weights.
+#[derive(Debug, Clone)]
+enum Backend {
+    Candle(Box<ModelWeights>),
+    Fast(Llama),
+}
+
+impl Backend {
+    fn clear_kv_cache(&mut self) {
+        match self {
+            Backend::Candle(w) => w.clear_kv_cache(),
+            Backend::Fast(m) => m.clear_kv_cache(),
+        }
     }
 }
 

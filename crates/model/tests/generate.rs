@@ -30,14 +30,15 @@ fn fetched() -> Option<&'static PathBuf> {
     .as_ref()
 }
 
-/// The model (f32 weights), loaded once per test process.
+/// The model (default weight format), loaded once per test process.
 fn shared() -> Option<&'static TextModel> {
     static MODEL: OnceLock<Option<TextModel>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
             // fetch has just checked the hash; `load` would hash the 98 MB again.
             fetched().map(|p| {
-                TextModel::load_unverified(p, WeightFormat::F32).expect("load the fetched model")
+                TextModel::load_unverified(p, WeightFormat::default())
+                    .expect("load the fetched model")
             })
         })
         .as_ref()
@@ -280,4 +281,77 @@ fn q8_0_weights_answer_and_are_deterministic() {
     assert!(a.text.contains('4'), "{:?}", a.text);
     let b = m.generate(&msgs, &SamplingParams::greedy(12)).unwrap();
     assert_eq!(a.tokens, b.tokens);
+}
+
+#[test]
+fn q4_1_fast_is_the_default_and_matches_f32() {
+    assert_eq!(WeightFormat::default(), WeightFormat::Q4_1Fast);
+    let Some(path) = fetched() else { return };
+    let mut fast = model().unwrap();
+    let mut f32s = TextModel::load_unverified(path, WeightFormat::F32).unwrap();
+    // Same weights, same arithmetic, other summation order: the logits agree closely.
+    for q in [
+        "What is the capital of France?",
+        "Write a haiku about rust. 12345",
+    ] {
+        let ids = fast.prompt_tokens(&ask(q)).unwrap();
+        let a = fast.next_token_logits(&ids).unwrap();
+        let b = f32s.next_token_logits(&ids).unwrap();
+        assert_eq!(a.len(), 49152);
+        let diff = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        eprintln!("{q:?}: max |logit diff| {diff} (max |logit| {scale})");
+        assert!(diff <= 1e-3 * scale.max(1.0), "{diff} vs {scale}");
+        let argmax = |l: &[f32]| {
+            l.iter()
+                .enumerate()
+                .max_by(|x, y| x.1.total_cmp(y.1))
+                .map(|(i, _)| i)
+        };
+        assert_eq!(argmax(&a), argmax(&b));
+    }
+    // F32 (candle's forward pass) still answers as before.
+    let g = f32s
+        .generate(
+            &ask("What is the capital of France?"),
+            &SamplingParams::greedy(24),
+        )
+        .unwrap();
+    assert!(g.text.contains("Paris"), "{:?}", g.text);
+}
+
+#[test]
+fn next_token_logits_agree_with_greedy_generation() {
+    let Some(mut m) = model() else { return };
+    let msgs = ask("Name a color.");
+    let g = m.generate(&msgs, &SamplingParams::greedy(4)).unwrap();
+    assert_eq!(g.tokens.len(), 4, "{:?}", g.text);
+    // Prefill of prompt + 3 answer tokens in one pass picks the 4th token that decoding picked.
+    let mut ids = m.prompt_tokens(&msgs).unwrap();
+    ids.extend_from_slice(&g.tokens[..3]);
+    let logits = m.next_token_logits(&ids).unwrap();
+    let best = logits
+        .iter()
+        .enumerate()
+        .max_by(|x, y| x.1.total_cmp(y.1))
+        .map(|(i, _)| i as u32);
+    assert_eq!(best, Some(g.tokens[3]));
+    // Deterministic across clones.
+    assert_eq!(
+        logits,
+        shared().unwrap().clone().next_token_logits(&ids).unwrap()
+    );
+    // Untrusted ids are typed errors.
+    assert!(matches!(
+        m.next_token_logits(&[49152]),
+        Err(Error::InvalidParams { .. })
+    ));
+    assert!(matches!(
+        m.next_token_logits(&[]),
+        Err(Error::PromptTooLong { .. })
+    ));
 }
