@@ -278,7 +278,7 @@ async fn embedded_model_through_the_gateway() {
         }
         Err(e) => panic!("model fetch failed: {e}"),
     };
-    let m = model::TextModel::load_with(&path, model::WeightFormat::Q8_0).unwrap();
+    let m = model::TextModel::load_with(&path, model::WeightFormat::default()).unwrap();
     let backend: Arc<dyn Backend> = Arc::new(text::EmbeddedBackend::new(m));
     let real = text::attach(Axon::new(key("//Real"), AxonConfig::loopback(0)), backend)
         .serve()

@@ -97,7 +97,9 @@ impl Error {
             Error::Neuron(_) => None,
             Error::Config(_) => s("see docs/subnets.md for the settings and their ranges"),
             Error::Node { hint, .. } => hint.clone(),
-            Error::SubnetNotFound(_) => s("see `rustensor subnet list`, or create one with `rustensor subnet create`"),
+            Error::SubnetNotFound(_) => {
+                s("see `rustensor subnet list`, or create one with `rustensor subnet create`")
+            }
             Error::NotRegistered { netuid, .. } => Some(format!(
                 "register it first: `rustensor subnet register --netuid {netuid} --name WALLET --hotkey HOTKEY`"
             )),

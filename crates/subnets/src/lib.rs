@@ -33,8 +33,8 @@ pub mod forecast;
 pub mod metagraph;
 pub mod metrics;
 pub mod onchain;
-pub mod tiers;
 pub mod text;
+pub mod tiers;
 pub mod validator;
 pub mod weights;
 

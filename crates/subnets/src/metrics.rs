@@ -81,6 +81,37 @@ pub fn router(metrics: Arc<Metrics>) -> axum::Router {
     )
 }
 
+/// `GET /metrics` answering whatever `render` returns (text exposition format).
+pub fn text_router(render: impl Fn() -> String + Send + Sync + 'static) -> axum::Router {
+    let render = Arc::new(render);
+    axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let r = render.clone();
+            async move { r() }
+        }),
+    )
+}
+
+/// Serve `router` on `addr` in the background; returns the bound address.
+pub async fn serve(
+    addr: std::net::SocketAddr,
+    router: axum::Router,
+) -> Result<std::net::SocketAddr, crate::Error> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| crate::Error::Config(format!("cannot serve metrics on {addr}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| crate::Error::Config(format!("metrics listener: {e}")))?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::warn!(error = %e, "metrics server stopped");
+        }
+    });
+    Ok(bound)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

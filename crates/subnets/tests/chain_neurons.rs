@@ -73,9 +73,13 @@ async fn metagraph_sync_serve_axon_and_weights_on_a_dev_node() {
     let out = serve_axon(&c, &miner, NET, "127.0.0.1".parse().unwrap(), 45_678)
         .await
         .unwrap();
-    assert!(matches!(out, ServeOutcome::Served { uid: u, .. } if u == uid), "{out:?}");
     assert!(
-        mg.wait_for(Duration::from_secs(10), |ns| ns.iter().any(|n| n.uid == uid
+        matches!(out, ServeOutcome::Served { uid: u, .. } if u == uid),
+        "{out:?}"
+    );
+    assert!(
+        mg.wait_for(Duration::from_secs(10), |ns| ns.iter().any(|n| n.uid
+            == uid
             && n.axon
                 .as_ref()
                 .is_some_and(|a| a.ip == "127.0.0.1" && a.port == 45_678)))
@@ -97,7 +101,8 @@ async fn metagraph_sync_serve_axon_and_weights_on_a_dev_node() {
     assert!(mg.block() > 0);
 
     // Weights: direct set by the owner hotkey (exempt from stake and permit).
-    let sink = ChainWeightSink::with_options(c.clone(), owner.clone(), 0, Duration::from_millis(200));
+    let sink =
+        ChainWeightSink::with_options(c.clone(), owner.clone(), 0, Duration::from_millis(200));
     let r = sink.submit(NET, &[uid], &[65_535]).await.unwrap();
     assert!(matches!(r, WeightsReceipt::Set { .. }), "{r:?}");
     assert_eq!(weights_of(&c, 0).await, vec![(uid, 65_535)]);
@@ -115,12 +120,24 @@ async fn metagraph_sync_serve_axon_and_weights_on_a_dev_node() {
     // Other refusals carry the chain's explanation.
     set_hparam(&c, NET, HyperparamValue::WeightsSetRateLimit(0)).await;
     let e = sink.submit(NET, &[uid, 99], &[1, 1]).await.unwrap_err();
-    assert!(matches!(e, Error::Rejected { call: "set_weights", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Rejected {
+                call: "set_weights",
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.hint().is_some());
 
     // Commit-reveal: commit now, reveal in the reveal epoch (tempo 10 blocks here).
     set_hparam(&c, NET, HyperparamValue::CommitRevealEnabled(true)).await;
-    let r = sink.submit(NET, &[0, uid], &[30_000, 65_535]).await.unwrap();
+    let r = sink
+        .submit(NET, &[0, uid], &[30_000, 65_535])
+        .await
+        .unwrap();
     assert!(matches!(r, WeightsReceipt::Committed { .. }), "{r:?}");
     assert_eq!(sink.pending_reveals(), 1);
     // Not revealed yet: the old weights stand.

@@ -167,7 +167,7 @@ async fn embedded_model_miners_rank_by_quality() {
         }
         Err(e) => panic!("model fetch failed: {e}"),
     };
-    let m = model::TextModel::load_with(&path, model::WeightFormat::Q8_0).unwrap();
+    let m = model::TextModel::load_with(&path, model::WeightFormat::default()).unwrap();
     // Clones share the weights; each miner generates on its own KV cache.
     let honest_backend: Arc<dyn Backend> = Arc::new(EmbeddedBackend::new(m.clone()));
     let sloppy_backend: Arc<dyn Backend> = Arc::new(EmbeddedBackend::new(m.clone()));

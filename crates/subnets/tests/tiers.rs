@@ -22,7 +22,9 @@ const RANKS: [u8; 4] = [MIN_RANK, 2, 3, MAX_RANK];
 
 /// EMA with the validator's default alpha, from 0.
 fn ema(scores: &[f64], alpha: f64) -> f64 {
-    scores.iter().fold(0.0, |s, x| alpha * x + (1.0 - alpha) * s)
+    scores
+        .iter()
+        .fold(0.0, |s, x| alpha * x + (1.0 - alpha) * s)
 }
 
 fn assert_ordered(what: &str, by_rank: &[f64; 4], min_ratio: f64) {
@@ -163,7 +165,10 @@ async fn text_tiers_are_strictly_ordered_every_round_with_a_scripted_model() {
 
 async fn miner(uri: &str, backend: Arc<dyn Backend>) -> RunningAxon {
     text::attach(
-        Axon::new(keys::Keypair::from_uri(uri).unwrap(), AxonConfig::loopback(0)),
+        Axon::new(
+            keys::Keypair::from_uri(uri).unwrap(),
+            AxonConfig::loopback(0),
+        ),
         backend,
     )
     .serve()
@@ -181,7 +186,7 @@ async fn text_tiers_rank_with_the_embedded_model_through_axons() {
         }
         Err(e) => panic!("model fetch failed: {e}"),
     };
-    let m = model::TextModel::load_with(&path, model::WeightFormat::Q8_0).unwrap();
+    let m = model::TextModel::load_with(&path, model::WeightFormat::default()).unwrap();
     let mut axons = Vec::new();
     for r in RANKS {
         let inner: Arc<dyn Backend> = Arc::new(EmbeddedBackend::new(m.clone()));

@@ -118,6 +118,7 @@ pub fn run(args: NodeArgs, out: &Output) -> CliResult {
     })?;
     let chain_id = machine.chain_id();
     let json = out.is_json();
+    init_logs();
     let result =
         commonware_runtime::tokio::Runner::new(runtime_config(&dir)).start(|context| async move {
             let db = open_state(&dir).map_err(|e| CliError::new(e.to_string()))?;
@@ -159,6 +160,17 @@ pub fn run(args: NodeArgs, out: &Output) -> CliResult {
         });
     drop(tmp);
     result
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: the node's progress at info, the rest at
+/// warn).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,node=info,rpc=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn tempdir() -> CliResult<tempfile::TempDir> {

@@ -24,7 +24,7 @@ mod weights;
 
 pub use metagraph::{ChainMetagraph, SyncConfig, SyncStats, axon_from_chain};
 pub use serve::{ServeOutcome, published_ip, serve_axon};
-pub use weights::{ChainWeightSink, WeightsReceipt};
+pub use weights::{ChainWeightSink, WeightsReceipt, measured_block_time};
 
 use chain::{Call, ChainError, TxOutcome};
 use client::views::TxInclusion;

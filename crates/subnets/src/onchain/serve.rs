@@ -128,10 +128,7 @@ mod tests {
     fn loopback_is_published_as_unspecified() {
         assert_eq!(published_ip("127.0.0.1".parse().unwrap()), (0, 4));
         assert_eq!(published_ip("::1".parse().unwrap()), (0, 6));
-        assert_eq!(
-            published_ip("10.0.0.2".parse().unwrap()),
-            (0x0a00_0002, 4)
-        );
+        assert_eq!(published_ip("10.0.0.2".parse().unwrap()), (0x0a00_0002, 4));
         assert_eq!(
             published_ip("::ffff:10.0.0.2".parse().unwrap()),
             (0x0a00_0002, 4)

@@ -173,7 +173,11 @@ impl ChainWeightSink {
         };
         inner.pending_reveals.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(reveal_later(inner.clone(), netuid, reveal));
-        tracing::info!(netuid, block = inc.height, "weights committed; reveal pending");
+        tracing::info!(
+            netuid,
+            block = inc.height,
+            "weights committed; reveal pending"
+        );
         Ok(WeightsReceipt::Committed {
             block: inc.height,
             hash,
@@ -216,6 +220,14 @@ impl ChainWeightSink {
     }
 }
 
+/// The chain's mean block time over the last (up to) 20 finalized blocks; 12 s if unknown.
+pub async fn measured_block_time(client: &Client) -> Duration {
+    match client.call(|c| async move { c.head().await }).await {
+        Ok(h) => block_time(client, h.finalized.height).await,
+        Err(_) => Duration::from_secs(12),
+    }
+}
+
 /// The mean block time over the last (up to) 20 blocks before `now` (block 0 has no real
 /// timestamp); 12 s if unknown.
 async fn block_time(client: &Client, now: u64) -> Duration {
@@ -248,10 +260,7 @@ async fn reveal_later(inner: Arc<Inner>, netuid: u16, call: Call) {
             _ = inner.cancel.cancelled() => break "cancelled",
             _ = tokio::time::sleep(inner.poll) => {}
         }
-        let dry = inner
-            .client
-            .dry_run(&me, &call, TaoBalance::ZERO)
-            .await;
+        let dry = inner.client.dry_run(&me, &call, TaoBalance::ZERO).await;
         let dry = match dry {
             Ok(d) => d,
             Err(e) => {

@@ -52,7 +52,9 @@ pub fn ramble(text: &str, pad: u32) -> String {
     if words == 0 {
         return String::new();
     }
-    let n = words.saturating_mul(usize::try_from(pad).unwrap_or(1)).max(1);
+    let n = words
+        .saturating_mul(usize::try_from(pad).unwrap_or(1))
+        .max(1);
     let mut out = text.trim_end().to_string();
     for _ in 0..n {
         out.push(' ');
@@ -201,7 +203,10 @@ impl Backend for QualityBackend {
                 let tail = futures::stream::once(async move {
                     let text = seen.lock().map(|g| g.clone()).unwrap_or_default();
                     let full = ramble(&text, pad);
-                    Ok(full.get(text.trim_end().len()..).unwrap_or_default().to_string())
+                    Ok(full
+                        .get(text.trim_end().len()..)
+                        .unwrap_or_default()
+                        .to_string())
                 })
                 .filter(|r| futures::future::ready(!matches!(r, Ok(t) if t.is_empty())));
                 body.chain(tail).boxed()

@@ -59,7 +59,7 @@ impl BackendSpec {
         let kind = match backend {
             "embedded" => BackendKind::Embedded {
                 models_dir: None,
-                format: WeightFormat::Q8_0,
+                format: WeightFormat::default(),
             },
             "openai" => BackendKind::OpenAi {
                 endpoint: endpoint

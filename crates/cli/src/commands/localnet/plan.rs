@@ -271,7 +271,8 @@ pub fn miner_args(
     a
 }
 
-/// `rustensor validator ...` for a validator on `netuid`.
+/// `rustensor validator ...` for a validator on `netuid` (a round per tempo and weights after
+/// each, the validator's defaults).
 pub fn validator_args(
     n: &NeuronPlan,
     w: &WalletPlan,
@@ -279,10 +280,6 @@ pub fn validator_args(
     ep: &Endpoints,
 ) -> Vec<OsString> {
     let mut a = global(ep);
-    let interval = match n.kind {
-        Kind::Text => "2",
-        Kind::Forecast => "1",
-    };
     a.extend(os(&[
         "validator",
         "--netuid",
@@ -295,15 +292,14 @@ pub fn validator_args(
         n.kind.flag(),
         "--network",
         &ep.rpc,
-        "--round-interval",
-        interval,
         "--sample-size",
         &MINERS.to_string(),
     ]));
     a
 }
 
-/// `rustensor gateway ...` in front of the text subnet.
+/// `rustensor gateway ...` in front of the text subnet. It signs with the subnet owner's
+/// hotkey (registered as uid 0), since miners refuse callers the metagraph does not know.
 pub fn gateway_args(netuid: NetUid, port: u16, ep: &Endpoints) -> Vec<OsString> {
     let mut a = global(ep);
     a.extend(os(&[
@@ -314,6 +310,10 @@ pub fn gateway_args(netuid: NetUid, port: u16, ep: &Endpoints) -> Vec<OsString> 
         &port.to_string(),
         "--network",
         &ep.rpc,
+        "--name",
+        OWNER,
+        "--hotkey",
+        Kind::Text.flag(),
     ]));
     a
 }
