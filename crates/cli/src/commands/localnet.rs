@@ -31,7 +31,7 @@ use self::procs::{ProcInfo, Procs};
 use self::setup::{Netuids, Settings};
 use self::summary::Snapshot;
 use crate::GlobalArgs;
-use crate::commands::net;
+use crate::commands::{net, network};
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
 
@@ -73,6 +73,14 @@ pub struct LocalnetArgs {
     /// gateway: run your own against it with the wallets under BASE/wallets.
     #[arg(long, conflicts_with_all = ["epochs", "gateway_port"])]
     no_neurons: bool,
+    /// Run the chain on N authority processes agreeing through BFT consensus (4 tolerates one
+    /// faulty) instead of one dev node; BASE/network.json lists them once all are up, and
+    /// `--rpc-port` is the first authority's. See docs/network.md.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
+    authorities: Option<u16>,
+    /// With --authorities: also run this many full nodes (they verify and follow the chain).
+    #[arg(long, value_name = "M", default_value_t = 0, requires = "authorities")]
+    full_nodes: u16,
 }
 
 /// Set when Ctrl-C (or SIGTERM) arrives.
@@ -296,15 +304,35 @@ pub fn run(args: LocalnetArgs, _global: &GlobalArgs, out: &Output) -> CliResult 
     // Children are stopped when `procs` drops: on return, on error and on panic. The manifest
     // is removed after that (locals drop in reverse order).
     let _manifest_guard = RemoveOnDrop(manifest_path.clone());
+    let _network_guard = args
+        .authorities
+        .map(|_| RemoveOnDrop(base.join(network::NETWORK_JSON)));
     let mut procs = Procs::new(&logs)?;
     if let Some(dir) = &args.models_dir {
         procs.env(model::fetch::MODELS_DIR_ENV, dir);
     }
-    out.note(format!("Starting the dev node on {}...", ep.rpc));
-    procs.spawn("node", &plan::node_args(&node_dir, rpc_port, None))?;
+    let network = match args.authorities {
+        None => {
+            out.note(format!("Starting the dev node on {}...", ep.rpc));
+            procs.spawn("node", &plan::node_args(&node_dir, rpc_port, None))?;
+            None
+        }
+        Some(n) => {
+            let nodes = start_network(&base, n, args.full_nodes, rpc_port, &mut procs)?;
+            out.note(format!(
+                "Starting {n} authorities and {} full nodes; RPC on {}...",
+                args.full_nodes, ep.rpc
+            ));
+            Some(nodes)
+        }
+    };
 
     let result = rt.block_on(async {
         let client = wait_node(&ep.rpc, &mut procs, &mut stop, deadline).await?;
+        if let Some(nodes) = &network {
+            wait_network(nodes, &mut procs, &mut stop, deadline).await?;
+            write_network_json(&base, nodes, &procs)?;
+        }
         timings.node_ready = Some(secs(start));
         out.note("Creating the subnets, registering and staking the neurons...");
         let settings = Settings { tempo: args.tempo };
@@ -551,6 +579,92 @@ fn choose_port(
     }
 }
 
+/// The folder of the nodes of `localnet --authorities` (keys, configs, chain spec, data).
+const NETWORK_DIR: &str = "network";
+
+/// Generates a fresh loopback network under `BASE/network` (wiping the last one, as the dev
+/// node's data is wiped) and starts every node as a child; the first authority serves its
+/// RPC on `rpc_port`.
+fn start_network(
+    base: &Path,
+    authorities: u16,
+    full_nodes: u16,
+    rpc_port: u16,
+    procs: &mut Procs,
+) -> CliResult<Vec<network::InitNode>> {
+    let dir = base.join(NETWORK_DIR);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| io_err("clear", &dir, e))?;
+    }
+    let _ = std::fs::remove_file(base.join(network::NETWORK_JSON));
+    let mut nodes = network::init_network(&network::InitArgs {
+        authorities: usize::from(authorities),
+        full_nodes: usize::from(full_nodes),
+        base_path: dir,
+        block_time_ms: plan::BLOCK_TIME_MS,
+        reference: false,
+        force: true,
+    })?;
+    if let Some(first) = nodes.first_mut() {
+        network::set_rpc_port(&first.config, rpc_port)?;
+        first.rpc = format!("ws://127.0.0.1:{rpc_port}");
+    }
+    for n in &nodes {
+        procs.spawn(&n.name, &plan::config_node_args(&n.config))?;
+    }
+    procs.set_nodes(nodes.len());
+    Ok(nodes)
+}
+
+/// Waits until every node of the network answers over RPC.
+async fn wait_network(
+    nodes: &[network::InitNode],
+    procs: &mut Procs,
+    stop: &mut Stop,
+    deadline: Instant,
+) -> CliResult {
+    for n in nodes {
+        loop {
+            procs.check_alive()?;
+            let last_error = match Client::connect(&n.rpc).await {
+                Ok(c) => match c.call(|r| async move { r.head().await }).await {
+                    Ok(_) => break,
+                    Err(e) => e.to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= deadline {
+                return Err(CliError::new(format!(
+                    "node {} did not come up: {last_error}",
+                    n.name
+                ))
+                .with_hint(format!("see BASE/logs/{}.log", n.name)));
+            }
+            stop.sleep(Duration::from_millis(100)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `BASE/network.json`: `{"nodes": [{"name", "pid", "rpc", "role"}]}`, as `node run-network`
+/// writes it.
+fn write_network_json(base: &Path, nodes: &[network::InitNode], procs: &Procs) -> CliResult {
+    let running = procs.info();
+    let listing = serde_json::json!({
+        "nodes": nodes.iter().map(|n| serde_json::json!({
+            "name": n.name,
+            "pid": running.iter().find(|p| p.name == n.name).map(|p| p.pid),
+            "rpc": n.rpc,
+            "role": n.role,
+            "config": n.config,
+        })).collect::<Vec<_>>(),
+    });
+    let path = base.join(network::NETWORK_JSON);
+    let text = serde_json::to_string_pretty(&listing)
+        .map_err(|e| CliError::new(format!("cannot encode network.json: {e}")))?;
+    std::fs::write(&path, text).map_err(|e| io_err("write", &path, e))
+}
+
 /// Waits for the node's RPC and its first finalized block.
 async fn wait_node(
     url: &str,
@@ -570,8 +684,8 @@ async fn wait_node(
         };
         if Instant::now() >= deadline {
             return Err(
-                CliError::new(format!("the dev node did not come up: {last_error}"))
-                    .with_hint("see BASE/logs/node.log"),
+                CliError::new(format!("the chain did not come up: {last_error}"))
+                    .with_hint("see the node logs in BASE/logs"),
             );
         }
         stop.sleep(Duration::from_millis(100)).await?;

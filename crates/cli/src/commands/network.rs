@@ -1,6 +1,7 @@
 //! Several nodes: chain specs with authorities, node config files, `node --config FILE`,
 //! `node init-network` (a loopback network's keys and configs), and the launcher behind
-//! `localnet --authorities N` ([`launch`], [`run_authorities`]).
+//! `node run-network` ([`launch`], [`run_authorities`]). `localnet --authorities N` generates
+//! its network with [`init_network`] and runs the nodes as its own children.
 //!
 //! Files (all JSON; relative paths are relative to the file that names them):
 //!
@@ -386,6 +387,17 @@ pub fn init_network(args: &InitArgs) -> CliResult<Vec<InitNode>> {
         out.push(init);
     }
     Ok(out)
+}
+
+/// Changes the JSON-RPC port in a node config file.
+pub fn set_rpc_port(config: &Path, port: u16) -> CliResult {
+    let mut file: NodeFile = read_json(
+        config,
+        "node config",
+        "regenerate it with `rustensor node init-network`",
+    )?;
+    file.rpc_port = port;
+    write_file(config, &to_json(&file)?)
 }
 
 /// `node init-network`.
@@ -815,7 +827,7 @@ pub fn run_network(args: &RunArgs, out: &Output) -> CliResult {
     )
 }
 
-/// `localnet --authorities N`: launches the network and keeps it up until Ctrl-C.
+/// `node run-network`: launches the network and keeps it up until Ctrl-C.
 pub fn run_authorities(options: &LaunchOptions, out: &Output) -> CliResult {
     let mut launched = launch(options)?;
     if out.is_json() {

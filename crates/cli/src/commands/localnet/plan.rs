@@ -318,7 +318,17 @@ pub fn gateway_args(netuid: NetUid, port: u16, ep: &Endpoints) -> Vec<OsString> 
     a
 }
 
-/// `rustensor node --dev ...` with its data in `dir`.
+/// Block time of a `--authorities` network (the dev node's default too).
+pub const BLOCK_TIME_MS: u64 = 250;
+
+/// `rustensor node --config FILE` for a node of a `--authorities` network.
+pub fn config_node_args(config: &Path) -> Vec<OsString> {
+    let mut a = os(&["node", "--config"]);
+    a.push(config.as_os_str().to_owned());
+    a
+}
+
+/// `rustensor node --dev ...` with its data in `dir` and RPC on `port`.
 pub fn node_args(dir: &Path, port: u16, block_time_ms: Option<u64>) -> Vec<OsString> {
     let mut a = os(&["node", "--dev", "--base-path"]);
     a.push(dir.as_os_str().to_owned());

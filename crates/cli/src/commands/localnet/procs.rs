@@ -34,6 +34,8 @@ pub struct Procs {
     logs: PathBuf,
     envs: Vec<(OsString, OsString)>,
     list: Vec<Proc>,
+    /// How many of the first children are chain nodes (stopped after everything else).
+    nodes: usize,
 }
 
 /// A process as `localnet.json` lists it.
@@ -64,6 +66,7 @@ impl Procs {
             logs: logs.to_path_buf(),
             envs: Vec::new(),
             list: Vec::new(),
+            nodes: 1,
         })
     }
 
@@ -100,6 +103,12 @@ impl Procs {
             done: false,
         });
         Ok(pid)
+    }
+
+    /// Marks the first `n` children as the chain's nodes: [`stop_all`](Self::stop_all) stops
+    /// them last (1 unless set).
+    pub fn set_nodes(&mut self, n: usize) {
+        self.nodes = n;
     }
 
     /// The running children.
@@ -151,10 +160,10 @@ impl Procs {
         s
     }
 
-    /// Stops every child: neurons and gateway first, the node (the first child) last, each
-    /// with SIGINT, then SIGKILL after a grace period.
+    /// Stops every child: neurons and gateway first, the node or nodes (the first children)
+    /// last, each with SIGINT, then SIGKILL after a grace period.
     pub fn stop_all(&mut self) {
-        let split = self.list.len().min(1);
+        let split = self.list.len().min(self.nodes);
         let (first, rest) = self.list.split_at_mut(split);
         stop(rest);
         stop(first);
