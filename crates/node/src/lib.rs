@@ -1,10 +1,11 @@
 //! # rustensor-node: the block-producing node
 //!
-//! Status: foundation of issue #5. Consensus, blocks, the state database, the mempool, the
-//! `chain` adapter and a single-authority dev chain work and are tested on the deterministic
-//! runtime (1 and 4 authorities, restart). Not yet: JSON-RPC, metrics, CLI wiring, the
-//! authenticated p2p network between validators, mempool gossip, jmt pruning. See
-//! `docs/node.md` for the design.
+//! Status: working. Consensus, blocks, the state database, the mempool, the `chain` adapter,
+//! a single-authority dev chain, several authorities and full nodes over authenticated p2p
+//! with transaction gossip, and Prometheus metrics; tested on the deterministic runtime (1 and
+//! 4 authorities, crash, partition, equivocation, restart) and, through the CLI, with real
+//! processes. The JSON-RPC server is the `rpc` crate. Not yet: jmt pruning, authority set
+//! changes. See `docs/node.md` and `docs/network.md`.
 //!
 //! - [`block`]: header and block, SCALE codec, blake2b-256 block hash, transaction root, and
 //!   the commonware traits marshal and simplex need;
@@ -23,6 +24,8 @@
 //!   `authenticated::lookup`), transaction gossip;
 //! - [`node`]: the [`node::Node`] handle for the RPC layer (heads, blocks, state, submit,
 //!   subscriptions);
+//! - [`metrics`]: Prometheus metrics (heights, mempool, finalized transactions and their rate,
+//!   block execution and commit times);
 //! - `testing` (feature `test-utils`): an ed25519 transfer stand-in state machine.
 
 pub mod application;
@@ -32,6 +35,7 @@ pub mod dev;
 pub mod engine;
 pub mod exec;
 pub mod mempool;
+pub mod metrics;
 pub mod network;
 pub mod node;
 pub mod solo;

@@ -122,6 +122,8 @@ pub struct Shared<SM> {
     /// Where locally submitted transactions go to be gossiped to the other nodes (set when the
     /// node joins a network; a dev chain has none).
     pub(crate) gossip: OnceLock<tokio::sync::mpsc::Sender<Vec<u8>>>,
+    /// Prometheus metrics (exposed once registered with a runtime context).
+    pub(crate) metrics: crate::metrics::NodeMetrics,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -158,6 +160,7 @@ impl<SM: StateMachine> Shared<SM> {
     /// Folds one execution's cost into the moving average (large blocks only: small ones are
     /// dominated by per-block work).
     pub(crate) fn record_execution(&self, txs: usize, elapsed: Duration) {
+        self.metrics.executed(elapsed);
         if txs < 64 {
             return;
         }
@@ -176,6 +179,7 @@ impl<SM: StateMachine> Shared<SM> {
         if r.height > heads.best.height {
             heads.best = r;
             drop(heads);
+            self.metrics.best(r.height);
             let _ = self.new_heads.send(r);
         }
     }
@@ -183,9 +187,11 @@ impl<SM: StateMachine> Shared<SM> {
     /// Commits a finalized block, prunes the mempool and notifies subscribers.
     pub(crate) fn finalize(&self, block: &Block) -> Result<Option<Head>, NodeError> {
         self.check_running()?;
+        let started = std::time::Instant::now();
         let Some(head) = self.executor.finalize(block)? else {
             return Ok(None);
         };
+        let commit = started.elapsed();
         let r = BlockRef::of(block);
         {
             let mut heads = lock(&self.heads);
@@ -196,9 +202,22 @@ impl<SM: StateMachine> Shared<SM> {
         }
         let snapshot = self.executor.db().snapshot()?;
         let machine = self.executor.machine();
-        let dropped = self
-            .mempool()
-            .prune(|sender| machine.account_nonce(&snapshot, sender).ok());
+        let (dropped, pooled) = {
+            let mut pool = self.mempool();
+            let dropped = pool.prune(|sender| machine.account_nonce(&snapshot, sender).ok());
+            (dropped, pool.len())
+        };
+        self.metrics.mempool(pooled);
+        self.metrics.finalized(
+            r.height,
+            block.header.timestamp_ms,
+            block.transactions.len(),
+            commit,
+        );
+        {
+            let heads = lock(&self.heads);
+            self.metrics.best(heads.best.height);
+        }
         tracing::debug!(
             height = head.height,
             txs = block.transactions.len(),
@@ -289,6 +308,7 @@ impl<SM: StateMachine> Node<SM> {
                 marshal: OnceLock::new(),
                 ns_per_tx: AtomicU64::new(INITIAL_NS_PER_TX),
                 gossip: OnceLock::new(),
+                metrics: crate::metrics::NodeMetrics::default(),
             }),
         })
     }
@@ -367,6 +387,7 @@ impl<SM: StateMachine> Node<SM> {
                 });
                 out.push(r);
             }
+            self.shared.metrics.mempool(pool.len());
         }
         if let Some(gossip) = gossip {
             for tx in accepted {
@@ -390,7 +411,10 @@ impl<SM: StateMachine> Node<SM> {
         let nonce = machine
             .account_nonce(&snapshot, &meta.sender)
             .map_err(|e| TxCheckError::Invalid(e.to_string()))?;
-        self.shared.mempool().insert(meta, tx, nonce)
+        let mut pool = self.shared.mempool();
+        let hash = pool.insert(meta, tx, nonce)?;
+        self.shared.metrics.mempool(pool.len());
+        Ok(hash)
     }
 
     /// The nonce a wallet should sign next for `account` (state nonce plus pooled run).
@@ -405,6 +429,13 @@ impl<SM: StateMachine> Node<SM> {
     }
 
     /// Number of pooled transactions.
+    /// The node's Prometheus metrics; [`NodeMetrics::register`](crate::metrics::NodeMetrics::register)
+    /// them with a runtime context to serve them.
+    pub fn metrics(&self) -> &crate::metrics::NodeMetrics {
+        &self.shared.metrics
+    }
+
+    /// Transactions in the pool.
     pub fn mempool_len(&self) -> usize {
         self.shared.mempool().len()
     }

@@ -91,6 +91,9 @@ pub struct NodeFile {
     /// Full nodes this node accepts connections from (besides the authorities).
     #[serde(default)]
     pub full_nodes: Vec<PeerEntry>,
+    /// Serve Prometheus metrics on 127.0.0.1:PORT/metrics (`--prometheus-port` overrides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus_port: Option<u16>,
 }
 
 fn loopback() -> IpAddr {
@@ -356,6 +359,7 @@ pub fn init_network(args: &InitArgs) -> CliResult<Vec<InitNode>> {
                 rpc_addr: loopback(),
                 rpc_port,
                 full_nodes: Vec::new(),
+                prometheus_port: None,
             },
             InitNode {
                 name,
@@ -480,7 +484,7 @@ fn init_logs() {
 }
 
 /// `rustensor node --config FILE`: runs an authority or a full node until interrupted.
-pub fn run_config(config: &Path, out: &Output) -> CliResult {
+pub fn run_config(config: &Path, prometheus_port: Option<u16>, out: &Output) -> CliResult {
     init_logs();
     let loaded = load(config)?;
     let Loaded {
@@ -550,6 +554,10 @@ pub fn run_config(config: &Path, out: &Output) -> CliResult {
         .map_err(|e| {
             CliError::new(e.to_string()).with_hint("pick another rpc_port in the node config")
         })?;
+        let metrics = match prometheus_port.or(file.prometheus_port) {
+            Some(port) => Some(super::node::serve_metrics(&context, &node, port).await?),
+            None => None,
+        };
         let url = format!("ws://{bound}");
         let genesis_hash = format!("0x{}", hex::encode(node.genesis().hash()));
         if json {
@@ -564,6 +572,7 @@ pub fn run_config(config: &Path, out: &Output) -> CliResult {
                     "public_key": net::public_key_hex(&me),
                     "p2p": file.listen,
                     "base_path": base_path.display().to_string(),
+                    "metrics": metrics.map(|a| format!("http://{a}/metrics")),
                 })
             );
         } else {
@@ -571,6 +580,9 @@ pub fn run_config(config: &Path, out: &Output) -> CliResult {
             println!("  {} ({}), p2p {}", file.name, file.role, file.listen);
             println!("  data: {}", base_path.display());
             println!("  genesis: {genesis_hash}");
+            if let Some(a) = metrics {
+                println!("  metrics: http://{a}/metrics");
+            }
         }
         wait_for_stop().await;
         eprintln!("stopping");

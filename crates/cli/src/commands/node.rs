@@ -47,6 +47,11 @@ pub struct NodeArgs {
     /// init-network` and docs/network.md).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["dev", "genesis", "tmp", "base_path"])]
     config: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a port): heights,
+    /// mempool size, finalized transactions and tx/s, block execution and commit times, and
+    /// the consensus engine's own metrics.
+    #[arg(long, value_name = "PORT")]
+    prometheus_port: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,7 +86,7 @@ pub fn run(args: NodeArgs, out: &Output) -> CliResult {
         None => {}
     }
     if let Some(config) = &args.config {
-        return super::network::run_config(config, out);
+        return super::network::run_config(config, args.prometheus_port, out);
     }
     let genesis = match (&args.genesis, args.dev) {
         (Some(path), _) => read_genesis(path)?,
@@ -127,6 +132,10 @@ pub fn run(args: NodeArgs, out: &Output) -> CliResult {
             let (node, _engine) = start_single(context.child("node"), machine, db, config, signer)
                 .await
                 .map_err(|e| CliError::new(format!("the node did not start: {e}")))?;
+            let metrics = match args.prometheus_port {
+                Some(port) => Some(serve_metrics(&context, &node, port).await?),
+                None => None,
+            };
             let (bound, _server) = rpc::server::start(
                 node.clone(),
                 chain_id,
@@ -147,10 +156,14 @@ pub fn run(args: NodeArgs, out: &Output) -> CliResult {
                         "rpc": url,
                         "genesis_hash": format!("0x{}", hex::encode(chain_id.genesis_hash)),
                         "base_path": dir.display().to_string(),
+                        "metrics": metrics.map(|a| format!("http://{a}/metrics")),
                     })
                 );
             } else {
                 println!("rustensor node: JSON-RPC on {url} (HTTP and WebSocket)");
+                if let Some(a) = metrics {
+                    println!("  metrics: http://{a}/metrics");
+                }
                 println!("  data: {}", dir.display());
                 println!("  genesis: 0x{}", hex::encode(chain_id.genesis_hash));
             }
@@ -160,6 +173,23 @@ pub fn run(args: NodeArgs, out: &Output) -> CliResult {
         });
     drop(tmp);
     result
+}
+
+/// Registers the node's metrics with the runtime and serves everything the runtime knows
+/// (ours, consensus, p2p, storage) at `127.0.0.1:port/metrics`; returns the bound address.
+pub async fn serve_metrics<SM: node::state_machine::StateMachine>(
+    context: &commonware_runtime::tokio::Context,
+    node: &node::node::Node<SM>,
+    port: u16,
+) -> CliResult<SocketAddr> {
+    use commonware_runtime::Metrics as _;
+    node.metrics().register(&context.child("rustensor_node"));
+    // A child shares the runtime's registry; `encode` renders all of it.
+    let ctx = context.child("metrics_server");
+    let addr = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), port);
+    subnets::metrics::serve(addr, subnets::metrics::text_router(move || ctx.encode()))
+        .await
+        .map_err(|e| CliError::new(e.to_string()).with_hint("pick another --prometheus-port"))
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: the node's progress at info, the rest at
