@@ -7,6 +7,9 @@
 //! transactions whose receipt says applied. Every signature is checked by the node (once, at its
 //! door). See `bench/chain_load.rs`.
 //!
+//! `bench metagraph` fills a subnet to 256 uids (with weight rows from 64 of them) and times
+//! `neuronInfo_getMetagraph` over one WebSocket: mean, p50 and p99.
+//!
 //! `bench axon` loads our axon and a Python bittensor 10.5.0 Axon with the same load generator
 //! in the same run: requests per second and p50/p99 latency for a small signed synapse, at
 //! several concurrency levels. Each axon runs in its own process, so server CPU per request is
@@ -32,6 +35,8 @@ pub enum BenchCommand {
     Transfers(chain_load::TransfersArgs),
     /// Finalized set_weights per second from many registered validator hotkeys.
     Weights(chain_load::WeightsArgs),
+    /// Latency of a full subnet's metagraph over RPC (256 uids with weight rows by default).
+    Metagraph(chain_load::MetagraphArgs),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +67,7 @@ pub fn run(command: BenchCommand, out: &Output) -> CliResult {
         BenchCommand::Axon(args) => axon(args, out),
         BenchCommand::Transfers(args) => chain_load::transfers(args, out),
         BenchCommand::Weights(args) => chain_load::weights(args, out),
+        BenchCommand::Metagraph(args) => chain_load::metagraph(args, out),
     }
 }
 

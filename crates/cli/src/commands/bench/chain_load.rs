@@ -80,6 +80,40 @@ pub struct WeightsArgs {
     netuid: u16,
 }
 
+/// `bench metagraph`.
+#[derive(Debug, Args)]
+pub struct MetagraphArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Neurons on the subnet (registered by //Alice; the uid limit is raised to this).
+    #[arg(long, default_value_t = 256)]
+    uids: u16,
+    /// Of them, validators that set weights to every uid first (weight rows make the
+    /// metagraph realistic).
+    #[arg(long, default_value_t = 64)]
+    validators: u16,
+    /// Timed `neuronInfo_getMetagraph` calls.
+    #[arg(long, default_value_t = 200)]
+    requests: usize,
+    /// The subnet (//Alice must be sudo, as on a dev chain).
+    #[arg(long, default_value_t = 1)]
+    netuid: u16,
+}
+
+/// What `bench metagraph` measured.
+#[derive(Debug, Serialize)]
+struct MetagraphReport {
+    netuid: u16,
+    uids: usize,
+    weight_rows: usize,
+    requests: usize,
+    json_bytes: usize,
+    mean_ms: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
 /// What a run measured.
 #[derive(Debug, Serialize)]
 struct Report {
@@ -538,6 +572,117 @@ async fn measure(
     })
 }
 
+/// Sends a sudo hyperparameter change as //Alice and checks it applied.
+async fn sudo_set(
+    s: &Session,
+    alice: &Keypair,
+    netuid: NetUid,
+    value: HyperparamValue,
+) -> CliResult {
+    let name = value.name();
+    let r = s
+        .client
+        .send(
+            alice,
+            Call::SudoSetHyperparameter { netuid, value },
+            TxOptions::default(),
+        )
+        .await
+        .map_err(err(
+            "a sudo call (needs //Alice as sudo, as on a dev chain)",
+        ))?;
+    if let Some(TxOutcome::Failed(e) | TxOutcome::Invalid(e)) =
+        r.inclusion.and_then(|i| i.receipt).map(|r| r.outcome)
+    {
+        return Err(CliError::new(format!("setting {name} failed: {e}")));
+    }
+    Ok(())
+}
+
+/// Registers every hotkey of `ids` missing from subnet `netuid` (burned registration paid by
+/// //Alice, after lifting the per-block registration limit and, if given, raising the uid
+/// limit); returns the metagraph with all of them.
+async fn register_hotkeys(
+    s: &Session,
+    alice: &Keypair,
+    netuid: NetUid,
+    ids: &[AccountId],
+    max_uids: Option<u16>,
+    out: &Output,
+) -> CliResult<rpc::views::MetagraphView> {
+    // Lift the per-block registration limit so setup takes one block, not one per hotkey.
+    sudo_set(
+        s,
+        alice,
+        netuid,
+        HyperparamValue::MaxRegistrationsPerBlock(u16::MAX),
+    )
+    .await?;
+    if let Some(n) = max_uids {
+        sudo_set(s, alice, netuid, HyperparamValue::MaxAllowedUids(n)).await?;
+    }
+    let meta = s
+        .client
+        .call(|c| async move { c.metagraph(netuid).await })
+        .await
+        .map_err(err("reading the metagraph"))?
+        .ok_or_else(|| CliError::new(format!("subnet {} does not exist", netuid.0)))?;
+    let registered: HashSet<AccountId> = meta.neurons.iter().map(|n| n.hotkey).collect();
+    let missing: Vec<AccountId> = ids
+        .iter()
+        .filter(|h| !registered.contains(h))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        out.note(format!(
+            "Registering {} hotkeys on subnet {}...",
+            missing.len(),
+            netuid.0
+        ));
+        let who = alice.account_id();
+        let base = s
+            .client
+            .call(|c| async move { c.account_next_index(who).await })
+            .await
+            .map_err(err("reading a nonce"))?;
+        let regs: Vec<String> = missing
+            .iter()
+            .enumerate()
+            .map(|(i, hotkey)| {
+                let tx = Transaction::sign(
+                    alice,
+                    base + i as u64,
+                    TaoBalance::ZERO,
+                    Call::BurnedRegister {
+                        netuid,
+                        hotkey: *hotkey,
+                    },
+                    &s.chain,
+                );
+                encode_hex(&tx.encode())
+            })
+            .collect();
+        let n = regs.len() as u64;
+        submit_all(&s.url, Arc::new(regs), 1, 512).await?;
+        wait_nonce(&s.client, who, base + n).await?;
+    }
+    let meta = s
+        .client
+        .call(|c| async move { c.metagraph(netuid).await })
+        .await
+        .map_err(err("reading the metagraph"))?
+        .ok_or_else(|| CliError::new("the subnet vanished"))?;
+    let now: HashSet<AccountId> = meta.neurons.iter().map(|n| n.hotkey).collect();
+    if let Some(absent) = ids.iter().find(|h| !now.contains(h)) {
+        return Err(CliError::new(format!(
+            "hotkey {absent} did not register on subnet {}",
+            netuid.0
+        ))
+        .with_hint("check the subnet's burn and registration settings"));
+    }
+    Ok(meta)
+}
+
 fn print(report: &Report, out: &Output) {
     if out.is_json() {
         out.json(report);
@@ -584,6 +729,181 @@ fn runtime() -> CliResult<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))
+}
+
+/// `bench metagraph`: a full subnet's metagraph over RPC, timed from the client.
+pub fn metagraph(args: MetagraphArgs, out: &Output) -> CliResult {
+    let uids = args.uids.max(1);
+    let validators = args.validators.min(uids);
+    let netuid = NetUid(args.netuid);
+    runtime()?.block_on(async {
+        let s = session(&args.target, out).await?;
+        let alice = dev_key("Alice")?;
+        let before = s
+            .client
+            .call(|c| async move { c.metagraph(netuid).await })
+            .await
+            .map_err(err("reading the metagraph"))?
+            .ok_or_else(|| CliError::new(format!("subnet {} does not exist", netuid.0)))?;
+        let wanted = usize::from(uids).saturating_sub(before.neurons.len());
+        let hotkeys: Vec<Keypair> = (0..wanted)
+            .map(|i| bench_key("metagraph", i))
+            .collect::<CliResult<_>>()?;
+        let ids: Vec<AccountId> = hotkeys.iter().map(Keypair::account_id).collect();
+        let meta = register_hotkeys(&s, &alice, netuid, &ids, Some(uids), out).await?;
+        let n = meta.neurons.len();
+        // Weight rows from the first validators, to every uid.
+        let setters: Vec<&Keypair> = hotkeys.iter().take(usize::from(validators)).collect();
+        if !setters.is_empty() {
+            let setter_ids: Vec<AccountId> = setters.iter().map(|k| k.account_id()).collect();
+            // Validator permits go by stake at each epoch: stake on the setters, wait for two.
+            out.note(format!(
+                "Staking on {} hotkeys and waiting two epochs for their validator permits...",
+                setters.len()
+            ));
+            let who = alice.account_id();
+            let base = s
+                .client
+                .call(|c| async move { c.account_next_index(who).await })
+                .await
+                .map_err(err("reading a nonce"))?;
+            let stakes: Vec<String> = setter_ids
+                .iter()
+                .enumerate()
+                .map(|(i, hotkey)| {
+                    let tx = Transaction::sign(
+                        &alice,
+                        base + i as u64,
+                        TaoBalance::ZERO,
+                        Call::AddStake {
+                            hotkey: *hotkey,
+                            netuid,
+                            amount_staked: TaoBalance::from_rao(1_000_000_000),
+                        },
+                        &s.chain,
+                    );
+                    encode_hex(&tx.encode())
+                })
+                .collect();
+            let count = stakes.len() as u64;
+            submit_all(&s.url, Arc::new(stakes), 1, 512).await?;
+            wait_nonce(&s.client, who, base + count).await?;
+            let tempo = s
+                .client
+                .call(|c| async move { c.hyperparams(netuid).await })
+                .await
+                .map_err(err("reading the hyperparameters"))?
+                .map_or(10, |h| u64::from(h.tempo));
+            let start = s
+                .client
+                .call(|c| async move { c.head().await })
+                .await
+                .map_err(err("reading the head"))?
+                .finalized
+                .height;
+            let deadline = Instant::now() + Duration::from_secs(120);
+            loop {
+                let h = s
+                    .client
+                    .call(|c| async move { c.head().await })
+                    .await
+                    .map_err(err("reading the head"))?
+                    .finalized
+                    .height;
+                if h > start + 2 * tempo + 1 {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(CliError::new("two epochs did not pass in 120 s"));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            out.note(format!("Setting weights from {} hotkeys over {n} uids...", setters.len()));
+            let nonces = next_nonces(&s.client, &setter_ids).await?;
+            let dests: Vec<u16> = (0..n as u16).collect();
+            let chain = s.chain;
+            let signed: Vec<String> = setters
+                .iter()
+                .zip(&nonces)
+                .enumerate()
+                .map(|(k, (key, nonce))| {
+                    let weights = dests
+                        .iter()
+                        .map(|d| ((k as u64 * 7_919 + u64::from(*d) * 104_729) % 65_535) as u16 + 1)
+                        .collect();
+                    let tx = Transaction::sign(
+                        key,
+                        *nonce,
+                        TaoBalance::ZERO,
+                        Call::SetWeights {
+                            netuid,
+                            dests: dests.clone(),
+                            weights,
+                            version_key: u64::MAX,
+                        },
+                        &chain,
+                    );
+                    encode_hex(&tx.encode())
+                })
+                .collect();
+            submit_all(&s.url, Arc::new(signed), 1, 512).await?;
+            if let (Some(last), Some(nonce)) = (setter_ids.last(), nonces.last()) {
+                wait_nonce(&s.client, *last, nonce + 1).await?;
+            }
+        }
+        let probe = s
+            .client
+            .call(|c| async move { c.metagraph(netuid).await })
+            .await
+            .map_err(err("reading the metagraph"))?
+            .ok_or_else(|| CliError::new("the subnet vanished"))?;
+        let weight_rows = probe.neurons.iter().filter(|n| !n.weights.is_empty()).count();
+        let json_bytes = serde_json::to_vec(&probe).map(|v| v.len()).unwrap_or(0);
+        out.note(format!(
+            "Timing {} metagraph reads ({} uids, {weight_rows} weight rows, {json_bytes} bytes of JSON)...",
+            args.requests,
+            probe.neurons.len()
+        ));
+        let mut times = Vec::with_capacity(args.requests);
+        for _ in 0..args.requests.max(1) {
+            let t = Instant::now();
+            let m = s
+                .client
+                .call(|c| async move { c.metagraph(netuid).await })
+                .await
+                .map_err(err("reading the metagraph"))?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            if m.is_none() {
+                return Err(CliError::new("the subnet vanished"));
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let pick = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+        let report = MetagraphReport {
+            netuid: netuid.0,
+            uids: probe.neurons.len(),
+            weight_rows,
+            requests: times.len(),
+            json_bytes,
+            mean_ms: times.iter().sum::<f64>() / times.len() as f64,
+            p50_ms: pick(0.5),
+            p99_ms: pick(0.99),
+            max_ms: times.last().copied().unwrap_or(0.0),
+        };
+        if out.is_json() {
+            out.json(&report);
+        } else {
+            out.line(format!(
+                "metagraph of subnet {}: {} uids, {} weight rows, {} bytes of JSON",
+                report.netuid, report.uids, report.weight_rows, report.json_bytes
+            ));
+            out.line(format!(
+                "  {} reads over one WebSocket: mean {:.2} ms, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                report.requests, report.mean_ms, report.p50_ms, report.p99_ms, report.max_ms
+            ));
+        }
+        Ok(())
+    })
 }
 
 /// `bench transfers`.
@@ -686,89 +1006,11 @@ pub fn weights(args: WeightsArgs, out: &Output) -> CliResult {
     runtime()?.block_on(async {
         let s = session(&args.target, out).await?;
         let alice = dev_key("Alice")?;
-        // Lift the per-block registration limit so setup takes one block, not one per hotkey.
-        let lift = Call::SudoSetHyperparameter {
-            netuid,
-            value: HyperparamValue::MaxRegistrationsPerBlock(u16::MAX),
-        };
-        let r = s
-            .client
-            .send(&alice, lift, TxOptions::default())
-            .await
-            .map_err(err(
-                "lifting the registration limit (needs //Alice as sudo)",
-            ))?;
-        if let Some(TxOutcome::Failed(e) | TxOutcome::Invalid(e)) =
-            r.inclusion.and_then(|i| i.receipt).map(|r| r.outcome)
-        {
-            return Err(CliError::new(format!(
-                "lifting the registration limit failed: {e}"
-            )));
-        }
-
         let hotkeys: Vec<Keypair> = (0..validators)
             .map(|i| bench_key("weights", i))
             .collect::<CliResult<_>>()?;
         let ids: Vec<AccountId> = hotkeys.iter().map(Keypair::account_id).collect();
-        let meta = s
-            .client
-            .call(|c| async move { c.metagraph(netuid).await })
-            .await
-            .map_err(err("reading the metagraph"))?
-            .ok_or_else(|| CliError::new(format!("subnet {} does not exist", netuid.0)))?;
-        let registered: HashSet<AccountId> = meta.neurons.iter().map(|n| n.hotkey).collect();
-        let missing: Vec<AccountId> = ids
-            .iter()
-            .filter(|h| !registered.contains(h))
-            .copied()
-            .collect();
-        if !missing.is_empty() {
-            out.note(format!(
-                "Registering {} validator hotkeys on subnet {}...",
-                missing.len(),
-                netuid.0
-            ));
-            let who = alice.account_id();
-            let base = s
-                .client
-                .call(|c| async move { c.account_next_index(who).await })
-                .await
-                .map_err(err("reading a nonce"))?;
-            let regs: Vec<String> = missing
-                .iter()
-                .enumerate()
-                .map(|(i, hotkey)| {
-                    let tx = Transaction::sign(
-                        &alice,
-                        base + i as u64,
-                        TaoBalance::ZERO,
-                        Call::BurnedRegister {
-                            netuid,
-                            hotkey: *hotkey,
-                        },
-                        &s.chain,
-                    );
-                    encode_hex(&tx.encode())
-                })
-                .collect();
-            let n = regs.len() as u64;
-            submit_all(&s.url, Arc::new(regs), 1, 512).await?;
-            wait_nonce(&s.client, who, base + n).await?;
-        }
-        let meta = s
-            .client
-            .call(|c| async move { c.metagraph(netuid).await })
-            .await
-            .map_err(err("reading the metagraph"))?
-            .ok_or_else(|| CliError::new("the subnet vanished"))?;
-        let now: HashSet<AccountId> = meta.neurons.iter().map(|n| n.hotkey).collect();
-        if let Some(absent) = ids.iter().find(|h| !now.contains(h)) {
-            return Err(CliError::new(format!(
-                "hotkey {absent} did not register on subnet {}",
-                netuid.0
-            ))
-            .with_hint("check the subnet's burn and registration settings"));
-        }
+        let meta = register_hotkeys(&s, &alice, netuid, &ids, None, out).await?;
         let uids = meta.neurons.len();
         let nonces = next_nonces(&s.client, &ids).await?;
         out.note(format!(
