@@ -1,6 +1,8 @@
 //! End to end against a real node process on loopback: the whole subnet cycle through the CLI
 //! (create, start, register a validator and two miners, stake, set weights, two epochs, the
-//! metagraph), and bad input over JSON-RPC that must get errors while the node keeps serving.
+//! metagraph), the other chain commands (transfer, stake moves, subnet settings, commit-reveal,
+//! refusals and failures as the user sees them), and bad input over JSON-RPC that must get
+//! errors while the node keeps serving.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -478,4 +480,650 @@ fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
     let mg = node.call("neuronInfo_getMetagraph", json!([1]));
     assert!(mg["result"]["neurons"].is_array());
     eprintln!("metagraph of subnet 1 over HTTP: {:?}", t.elapsed());
+}
+
+/// Runs `rustensor` with stdin not a terminal (no `--json` unless given); returns the exit
+/// code, stdout and stderr without judging them.
+fn cli_raw(wallets: &Path, node: &NodeProc, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .arg("--wallet-path")
+        .arg(wallets)
+        .args(args)
+        .args(["--network", &node.url()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs a command that must fail as a user sees it: non-zero exit, an `Error:` line and a
+/// `hint:` line on stderr. Returns stderr.
+fn cli_fails(wallets: &Path, node: &NodeProc, args: &[&str]) -> String {
+    let (code, stdout, stderr) = cli_raw(wallets, node, args);
+    assert_ne!(code, 0, "rustensor {args:?} succeeded:\n{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Error: ") && stderr.contains("  hint: "),
+        "rustensor {args:?}: no explanation and hint:\n{stderr}"
+    );
+    stderr
+}
+
+/// Like [`cli`], and also returns stderr (where the preview goes).
+fn cli_err(wallets: &Path, node: &NodeProc, args: &[&str]) -> (Value, String) {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (code, stdout, stderr) = cli_raw(wallets, node, &all);
+    assert_eq!(code, 0, "rustensor {args:?} failed:\n{stdout}\n{stderr}");
+    let v = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout}"));
+    (v, stderr)
+}
+
+fn ss58(uri: &str) -> String {
+    keys::Keypair::from_uri(uri)
+        .unwrap()
+        .account_id()
+        .to_string()
+}
+
+/// Free balance and nonce of an address.
+fn account(w: &Path, node: &NodeProc, addr: &str) -> (u64, u64) {
+    let b = cli(w, node, &["wallet", "balance", "--ss58", addr]);
+    (b["free"].as_u64().unwrap(), b["nonce"].as_u64().unwrap())
+}
+
+/// Alpha of `coldkey` staked on `hotkey` in `netuid` (0 when none).
+fn alpha_of(w: &Path, node: &NodeProc, coldkey: &str, hotkey: &str, netuid: u64) -> u64 {
+    cli(w, node, &["stake", "list", "--ss58", coldkey])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["hotkey"] == hotkey && s["netuid"] == netuid)
+        .map(|s| s["alpha"].as_u64().unwrap())
+        .sum()
+}
+
+/// Signs `call` with `signer`, submits it over RPC and waits until it is in a finalized block.
+fn submit_and_wait(node: &NodeProc, signer: &keys::Keypair, call: Call) -> Value {
+    let id = node.call("system_chainId", json!([]))["result"].clone();
+    let chain = ChainId {
+        genesis_hash: id["genesis_hash"]
+            .as_str()
+            .unwrap()
+            .parse::<rpc::Hash>()
+            .unwrap()
+            .0,
+        spec_version: id["spec_version"].as_u64().unwrap() as u32,
+    };
+    let nonce = node.call(
+        "system_accountNextIndex",
+        json!([signer.account_id().to_string()]),
+    )["result"]
+        .as_u64()
+        .unwrap();
+    let tx = Transaction::sign(signer, nonce, TaoBalance::ZERO, call, &chain);
+    let r = node.call(
+        "author_submitExtrinsic",
+        json!([format!("0x{}", hex::encode(tx.encode()))]),
+    );
+    let hash = r["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let at = node.call("author_getTransaction", json!([hash]))["result"].clone();
+        if !at.is_null() {
+            return at;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "transaction {hash} not finalized"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The commands the subnet cycle does not need, as a user runs them: `chain block`, `transfer`
+/// (with the refusal without `-y` and a failing transfer's explanation), `stake
+/// add|list|move|swap|transfer|remove` (with a swap price limit), `subnet
+/// list|show|hyperparameters|set`, `weights commit|reveal`, the metagraph's axon column, and
+/// a miner's `--min-stake` and axon counters in its `/metrics`.
+#[test]
+fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
+    let started = Instant::now();
+    let node = start_node();
+    let dir = tempfile::tempdir().unwrap();
+    let w: PathBuf = dir.path().to_path_buf();
+    regen(
+        &w,
+        "owner",
+        "//Alice",
+        &[
+            ("owner", "//Alice//owner"),
+            ("owner2", "//Alice//owner2"),
+            ("stash", "//Alice//stash"),
+        ],
+    );
+    regen(&w, "m1", "//Bob", &[("default", "//Bob//miner")]);
+    regen(&w, "fresh", "//Rustensor//fresh", &[]);
+    let alice = ss58("//Alice");
+    let fresh = ss58("//Rustensor//fresh");
+    let owner_hk = ss58("//Alice//owner");
+    let stash = ss58("//Alice//stash");
+    let miner_hk = ss58("//Bob//miner");
+    const TAO: u64 = 1_000_000_000;
+
+    // chain block: the finalized head's block, by height and by hash.
+    let head = cli(&w, &node, &["chain", "head"]);
+    let fin = &head["finalized"];
+    let h = fin["height"].as_u64().unwrap().to_string();
+    let block = cli(&w, &node, &["chain", "block", &h]);
+    assert_eq!(block["height"], fin["height"], "{block}");
+    assert_eq!(block["hash"], fin["hash"], "{block}");
+    let by_hash = cli(
+        &w,
+        &node,
+        &["chain", "block", fin["hash"].as_str().unwrap()],
+    );
+    assert_eq!(by_hash["height"], fin["height"]);
+
+    // transfer: the receiver gets exactly the amount, the sender pays it and the fee, and the
+    // block lists the transaction.
+    let (alice_before, _) = account(&w, &node, &alice);
+    let sent = cli(
+        &w,
+        &node,
+        &[
+            "transfer", "--dest", &fresh, "--amount", "5", "--name", "owner", "-y",
+        ],
+    );
+    let (fresh_free, _) = account(&w, &node, &fresh);
+    assert_eq!(fresh_free, 5 * TAO);
+    let (alice_after, alice_nonce) = account(&w, &node, &alice);
+    let paid = alice_before - alice_after;
+    let fee = sent["fee"].as_u64().unwrap();
+    assert!(fee > 0, "{sent}");
+    // Fees go to the block author, which may be Alice's own account on a dev node.
+    assert!(
+        (5 * TAO..=5 * TAO + fee).contains(&paid),
+        "paid {paid}, fee {fee}"
+    );
+    let b = cli(
+        &w,
+        &node,
+        &[
+            "chain",
+            "block",
+            &sent["block"].as_u64().unwrap().to_string(),
+        ],
+    );
+    let x = b["extrinsics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["hash"] == sent["hash"])
+        .unwrap_or_else(|| panic!("transfer not in its block: {b}"));
+    assert_eq!(x["call"], "transfer_keep_alive");
+    assert_eq!(x["signer"], alice.as_str());
+
+    // Without -y and without a terminal to ask on, nothing is sent.
+    let err = cli_fails(
+        &w,
+        &node,
+        &[
+            "transfer", "--dest", &fresh, "--amount", "1", "--name", "owner",
+        ],
+    );
+    assert!(
+        err.contains("Transfer τ1") && err.contains("not sent") && err.contains("-y"),
+        "{err}"
+    );
+    assert_eq!(
+        account(&w, &node, &alice).1,
+        alice_nonce,
+        "a transaction was sent"
+    );
+    assert_eq!(account(&w, &node, &fresh).0, 5 * TAO);
+
+    // More than the balance: the dry run explains and hints, and nothing is sent.
+    let err = cli_fails(
+        &w,
+        &node,
+        &[
+            "transfer", "--dest", &alice, "--amount", "1000", "--name", "fresh", "-y",
+        ],
+    );
+    assert!(
+        err.contains("would fail: insufficient balance")
+            && err.contains("hint: lower the amount or fund the account"),
+        "{err}"
+    );
+    assert_eq!(account(&w, &node, &fresh), (5 * TAO, 0));
+
+    // `weights set` takes no salt any more (a usage error, before any network use).
+    let (code, _, err) = cli_raw(
+        &w,
+        &node,
+        &[
+            "weights",
+            "set",
+            "--netuid",
+            "1",
+            "--uids",
+            "0",
+            "--weights",
+            "1",
+            "--salt",
+            "1",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--salt"), "{err}");
+
+    // Subnets A and B (started) and C, whose owner hotkey `stash` holds the stake moved
+    // around below: it is not a neuron of A or B, so no emission changes those positions.
+    let mut netuids = Vec::new();
+    for hk in ["owner", "owner2", "stash"] {
+        let sent = cli(
+            &w,
+            &node,
+            &["subnet", "create", "--name", "owner", "--hotkey", hk, "-y"],
+        );
+        netuids.push(netuid_created(&sent));
+    }
+    let (a, b) = (netuids[0], netuids[1]);
+    let (sa, sb) = (a.to_string(), b.to_string());
+    for n in [&sa, &sb] {
+        cli(
+            &w,
+            &node,
+            &["subnet", "start", "--netuid", n, "--name", "owner", "-y"],
+        );
+    }
+    cli(
+        &w,
+        &node,
+        &["subnet", "register", "--netuid", &sa, "--name", "m1", "-y"],
+    );
+    let list = cli(&w, &node, &["subnet", "list"]);
+    let listed: Vec<u64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["netuid"].as_u64().unwrap())
+        .collect();
+    assert!(listed.contains(&a) && listed.contains(&b), "{listed:?}");
+    let show = cli(&w, &node, &["subnet", "show", "--netuid", &sa]);
+    assert_eq!(show["netuid"], a);
+    assert_eq!(show["owner"], alice.as_str());
+    assert_eq!(show["owner_hotkey"], owner_hk.as_str());
+    assert_eq!(show["n"], 2, "owner and miner: {show}");
+    assert_eq!(show["started"], true);
+
+    let stake = |args: &[&str]| -> (Value, String) {
+        let mut all = vec!["stake"];
+        all.extend_from_slice(args);
+        all.extend(["--name", "owner", "--hotkey", "stash", "-y"]);
+        cli_err(&w, &node, &all)
+    };
+    let moved_event = |sent: &Value| -> Value {
+        sent["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|e| e.get("StakeMoved").cloned())
+            .unwrap_or_else(|| panic!("no StakeMoved: {sent}"))
+    };
+    // Shares round by a rao or two.
+    let close = |got: u64, want: u64| got.abs_diff(want) <= 2;
+
+    // stake add, then list.
+    let (_, preview) = stake(&["add", "--netuid", &sa, "--amount", "20"]);
+    assert!(
+        preview.contains("price: ") && preview.contains("you receive about"),
+        "{preview}"
+    );
+    let staked = alpha_of(&w, &node, &alice, &stash, a);
+    assert!(staked > 10 * TAO, "{staked}");
+
+    // stake move: from stash on A to the miner's hotkey on B; the preview shows both prices
+    // and what arrives.
+    let (sent, preview) = stake(&[
+        "move",
+        "--origin-netuid",
+        &sa,
+        "--dest-netuid",
+        &sb,
+        "--dest-hotkey",
+        &miner_hk,
+        "--amount",
+        "3",
+    ]);
+    assert!(
+        preview.contains(&format!(" on subnet {a}, "))
+            && preview.contains(&format!(" on subnet {b} (1 α of subnet {a} ≈"))
+            && preview.contains("you receive about α"),
+        "{preview}"
+    );
+    let ev = moved_event(&sent);
+    assert!(close(
+        alpha_of(&w, &node, &alice, &stash, a),
+        staked - 3 * TAO
+    ));
+    let arrived = alpha_of(&w, &node, &alice, &miner_hk, b);
+    assert!(
+        arrived > 0 && close(arrived, ev["alpha_in"].as_u64().unwrap()),
+        "{arrived} {ev}"
+    );
+
+    // stake swap: a limit the price ratio cannot meet is refused with the chain's
+    // explanation and nothing moves; with a tolerance it goes through as a limit order.
+    let swap: [&str; 7] = [
+        "swap",
+        "--origin-netuid",
+        &sa,
+        "--dest-netuid",
+        &sb,
+        "--amount",
+        "2",
+    ];
+    let mut strict = vec!["stake"];
+    strict.extend(swap);
+    strict.extend([
+        "--limit-price",
+        "1000",
+        "--name",
+        "owner",
+        "--hotkey",
+        "stash",
+        "-y",
+    ]);
+    let err = cli_fails(&w, &node, &strict);
+    assert!(
+        err.contains("limit: price ratio at least 1000.000000000")
+            && err.contains("the limit price is on the wrong side of the current price")
+            && err.contains("hint: set a limit price beyond the current price"),
+        "{err}"
+    );
+    let mut tolerant = swap.to_vec();
+    tolerant.extend(["--tolerance", "0.5"]);
+    let (sent, preview) = stake(&tolerant);
+    assert_eq!(sent["call"], "swap_stake_limit", "{sent}");
+    assert!(
+        preview.contains("limit: price ratio at least") && preview.contains("you receive about"),
+        "{preview}"
+    );
+    let ev = moved_event(&sent);
+    assert!(close(
+        alpha_of(&w, &node, &alice, &stash, a),
+        staked - 5 * TAO
+    ));
+    assert!(close(
+        alpha_of(&w, &node, &alice, &stash, b),
+        ev["alpha_in"].as_u64().unwrap()
+    ));
+
+    // stake transfer: the fresh coldkey now owns stake on the stash hotkey.
+    stake(&[
+        "transfer",
+        "--origin-netuid",
+        &sa,
+        "--dest-netuid",
+        &sa,
+        "--dest",
+        &fresh,
+        "--amount",
+        "1",
+    ]);
+    assert!(close(alpha_of(&w, &node, &fresh, &stash, a), TAO));
+    assert!(close(
+        alpha_of(&w, &node, &alice, &stash, a),
+        staked - 6 * TAO
+    ));
+
+    // stake remove: alpha goes, TAO comes back.
+    let (free_before, _) = account(&w, &node, &alice);
+    let (sent, _) = stake(&[
+        "remove",
+        "--netuid",
+        &sa,
+        "--amount",
+        "4",
+        "--tolerance",
+        "0.5",
+    ]);
+    assert_eq!(sent["call"], "remove_stake_limit", "{sent}");
+    assert!(close(
+        alpha_of(&w, &node, &alice, &stash, a),
+        staked - 10 * TAO
+    ));
+    assert!(account(&w, &node, &alice).0 > free_before + TAO);
+
+    // subnet hyperparameters and set: turn on commit-reveal.
+    let hp = cli(&w, &node, &["subnet", "hyperparameters", "--netuid", &sa]);
+    assert_eq!(hp["commit_reveal_enabled"], false, "{hp}");
+    assert_eq!(hp["reveal_period_epochs"], 1, "{hp}");
+    cli(
+        &w,
+        &node,
+        &[
+            "subnet",
+            "set",
+            "--netuid",
+            &sa,
+            "--param",
+            "commit_reveal_weights_enabled",
+            "--value",
+            "true",
+            "--name",
+            "owner",
+            "-y",
+        ],
+    );
+    let hp = cli(&w, &node, &["subnet", "hyperparameters", "--netuid", &sa]);
+    assert_eq!(hp["commit_reveal_enabled"], true, "{hp}");
+    let (code, table, err) = cli_raw(&w, &node, &["subnet", "hyperparameters", "--netuid", &sa]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        table.contains("commit_reveal_enabled") && table.contains("burn_increase_mult"),
+        "{table}"
+    );
+
+    // The miner serves an axon; the metagraph table shows it as ip:port, others as `-`.
+    submit_and_wait(
+        &node,
+        &keys::Keypair::from_uri("//Bob//miner").unwrap(),
+        Call::ServeAxon {
+            netuid: types::NetUid(a as u16),
+            version: 1,
+            ip: u128::from(u32::from(std::net::Ipv4Addr::new(10, 1, 2, 3))),
+            port: 8091,
+            ip_type: 4,
+            protocol: 4,
+            placeholder1: 0,
+            placeholder2: 0,
+        },
+    );
+    let (code, table, err) = cli_raw(&w, &node, &["metagraph", "--netuid", &sa]);
+    assert_eq!(code, 0, "{err}");
+    assert!(table.contains(" 10.1.2.3:8091 "), "{table}");
+    assert!(table.contains(" - "), "{table}");
+    assert!(!table.contains("AxonInfo"), "{table}");
+
+    // weights commit, then reveal in the next epoch: early reveals are refused with the
+    // reason; the reveal is accepted and the weights are on chain. A tempo of 30 blocks
+    // (7.5 s) leaves a loaded machine time to reveal within its epoch.
+    cli(
+        &w,
+        &node,
+        &[
+            "subnet", "set", "--netuid", &sa, "--param", "tempo", "--value", "30", "--name",
+            "owner", "-y",
+        ],
+    );
+    let mg = cli(&w, &node, &["metagraph", "--netuid", &sa]);
+    let uid_of = |hk: &str| -> u64 {
+        mg["neurons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["hotkey"] == hk)
+            .unwrap()["uid"]
+            .as_u64()
+            .unwrap()
+    };
+    let (owner_uid, miner_uid) = (uid_of(&owner_hk), uid_of(&miner_hk));
+    let uids = miner_uid.to_string();
+    let weights: [&str; 10] = [
+        "--netuid",
+        &sa,
+        "--uids",
+        &uids,
+        "--weights",
+        "1",
+        "--name",
+        "owner",
+        "--hotkey",
+        "owner",
+    ];
+    let mut commit = vec!["weights", "commit"];
+    commit.extend(weights);
+    commit.extend(["--salt", "7,8,9", "-y"]);
+    let c = cli(&w, &node, &commit);
+    assert_eq!(c["salt"], json!([7, 8, 9]));
+    assert_eq!(c["sent"]["call"], "commit_weights");
+    let mut reveal = vec!["weights", "reveal"];
+    reveal.extend(weights);
+    reveal.extend(["--salt", "7,8,9", "-y", "--json"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut early = 0;
+    let revealed = loop {
+        let (code, out, err) = cli_raw(&w, &node, &reveal);
+        if code == 0 {
+            break serde_json::from_str::<Value>(&out).unwrap();
+        }
+        assert!(
+            err.contains("too early to reveal") && err.contains("hint: wait for the reveal epoch"),
+            "{err}"
+        );
+        early += 1;
+        assert!(Instant::now() < deadline, "never revealed: {err}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(revealed["sent"]["call"], "reveal_weights");
+    assert!(
+        revealed["sent"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.get("WeightsSet").is_some()),
+        "{revealed}"
+    );
+    let mg = cli(&w, &node, &["metagraph", "--netuid", &sa]);
+    let owner = mg["neurons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["uid"] == owner_uid)
+        .unwrap();
+    assert_eq!(owner["weights"], json!([[miner_uid, 65535]]), "{owner}");
+
+    // The miner enforces --min-stake (here above any stake on A) and counts what it refused
+    // in its /metrics.
+    let metrics_port = free_port();
+    let mut child = Command::new(BIN)
+        .arg("--wallet-path")
+        .arg(&w)
+        .args([
+            "--json",
+            "miner",
+            "--netuid",
+            &sa,
+            "--subnet",
+            "forecast",
+            "--name",
+            "m1",
+            "--port",
+            "0",
+            "--min-stake",
+            "1000",
+            "--metrics-port",
+            &metrics_port.to_string(),
+            "--network",
+            &node.url(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let miner = NodeProc {
+        child,
+        port: metrics_port,
+    };
+    let serving: Value = serde_json::from_str(
+        &BufReader::new(stdout)
+            .lines()
+            .next()
+            .expect("the miner printed nothing")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(serving["event"], "serving", "{serving}");
+    let axon: std::net::SocketAddr = serving["axon"].as_str().unwrap().parse().unwrap();
+    let owner_key = keys::Keypair::from_uri("//Alice//owner").unwrap();
+    let r = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        neuron::Dendrite::new(owner_key)
+            .unwrap()
+            .call(
+                &neuron::AxonInfo::new("127.0.0.1", axon.port(), ss58_id("//Bob//miner")),
+                neuron::Ping::default(),
+                Duration::from_secs(10),
+            )
+            .await
+    });
+    assert!(r.is_blacklist(), "{:?}", r.dendrite);
+    let msg = r.dendrite.status_message.clone().unwrap_or_default();
+    assert!(msg.contains("below the minimum 1000000000000 rao"), "{msg}");
+    let metrics = http_get(miner.port, "/metrics");
+    assert!(
+        metrics.contains("rustensor_miner_axon_requests_total{outcome=\"blacklisted\"} 1\n")
+            && metrics.contains("rustensor_miner_axon_requests_total{outcome=\"served\"} 0\n")
+            && metrics.contains("rustensor_miner_axon_rejected_total 1\n")
+            && metrics.contains(
+                "rustensor_miner_axon_request_seconds_count{outcome=\"blacklisted\"} 1\n"
+            ),
+        "{metrics}"
+    );
+    drop(miner);
+    eprintln!(
+        "commands test: {:?} ({early} early reveal attempts)",
+        started.elapsed()
+    );
+}
+
+fn ss58_id(uri: &str) -> types::AccountId {
+    keys::Keypair::from_uri(uri).unwrap().account_id()
+}
+
+/// A plain HTTP GET on loopback; the response body.
+fn http_get(port: u16, path: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or(resp)
 }

@@ -2,7 +2,8 @@
 //! bittensor-wallet 4.1.1 with the same address, and one that Python creates opens in `rustensor`.
 //!
 //! The test installs bittensor-wallet into a private venv under the target dir. It skips, saying
-//! why, only when pip cannot install the package (no network to PyPI).
+//! why on stderr, only when pip cannot install the package (no network to PyPI); without
+//! python3, venv or pip it fails and says what to install.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures should be loud
 
@@ -14,28 +15,34 @@ use std::process::Command;
 
 const PACKAGE: &str = "bittensor-wallet==4.1.1";
 
-/// A venv's python with bittensor-wallet installed, or the reason it could not be made.
+/// A venv's python with bittensor-wallet installed. `Err(reason)` only when pip cannot download
+/// or install the package (the one reason to skip); a missing python3, venv or pip, or a
+/// package that installs but does not import, panics with what to fix.
 fn python_with_bittensor_wallet() -> Result<PathBuf, String> {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("venv-bittensor-wallet-4.1.1");
     let python = venv.join("bin/python");
-    let ready = Command::new(&python)
-        .args(["-c", "import bittensor_wallet"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ready {
+    let imports = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import bittensor_wallet"])
+            .output()
+    };
+    if imports(&python).is_ok_and(|o| o.status.success()) {
         return Ok(python);
     }
     let made = Command::new("python3")
-        .args(["-m", "venv"])
+        .args(["-m", "venv", "--clear"])
         .arg(&venv)
         .output()
-        .map_err(|e| format!("python3 is not available: {e}"))?;
-    if !made.status.success() {
-        return Err(format!(
-            "python3 -m venv failed: {}",
-            String::from_utf8_lossy(&made.stderr)
-        ));
-    }
+        .unwrap_or_else(|e| {
+            panic!(
+                "python3 is needed to test wallet compatibility (install python3 with venv): {e}"
+            )
+        });
+    assert!(
+        made.status.success(),
+        "python3 -m venv failed (install python3-venv): {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let pip = Command::new(&python)
         .args([
             "-m",
@@ -46,13 +53,21 @@ fn python_with_bittensor_wallet() -> Result<PathBuf, String> {
             PACKAGE,
         ])
         .output()
-        .map_err(|e| format!("pip did not run: {e}"))?;
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
     if !pip.status.success() {
-        return Err(format!(
-            "pip could not install {PACKAGE}: {}",
-            String::from_utf8_lossy(&pip.stderr)
-        ));
+        let stderr = String::from_utf8_lossy(&pip.stderr);
+        assert!(
+            !stderr.contains("No module named pip"),
+            "the venv has no pip (install python3-venv / ensurepip): {stderr}"
+        );
+        return Err(format!("pip could not install {PACKAGE}: {stderr}"));
     }
+    let imported = imports(&python).unwrap_or_else(|e| panic!("cannot run python: {e}"));
+    assert!(
+        imported.status.success(),
+        "{PACKAGE} installed but does not import: {}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
     Ok(python)
 }
 
@@ -97,7 +112,7 @@ fn python_bittensor_wallet_reads_ours_and_we_read_theirs() {
     let python_bin = match python_with_bittensor_wallet() {
         Ok(path) => path,
         Err(reason) => {
-            println!("SKIPPED python_bittensor_wallet_reads_ours_and_we_read_theirs: {reason}");
+            eprintln!("SKIPPED python_bittensor_wallet_reads_ours_and_we_read_theirs: {reason}");
             return;
         }
     };

@@ -25,6 +25,7 @@ use std::marker::PhantomData;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -354,10 +355,144 @@ where
     }
 }
 
+/// What became of a request, as [`AxonStats`] counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestOutcome {
+    /// Answered (200), streams included.
+    Served,
+    /// No such synapse (404).
+    UnknownSynapse,
+    /// Bad headers, body or body hash (400).
+    BadRequest,
+    /// Missing or bad signature, stale or replayed nonce (401).
+    NotVerified,
+    /// Blacklisted: unregistered, low stake or a synapse's own check (403).
+    Blacklisted,
+    /// Queue full (503).
+    Overloaded,
+    /// Waited past the timeout for a slot, or the handler did not finish in time (408).
+    Timeout,
+    /// Body over the limit (413).
+    TooLarge,
+    /// The handler returned an error (its status).
+    HandlerError,
+    /// The handler panicked or the answer did not encode (500).
+    Internal,
+}
+
+impl RequestOutcome {
+    /// Every outcome, in [`AxonStats`] order.
+    pub const ALL: [RequestOutcome; 10] = [
+        RequestOutcome::Served,
+        RequestOutcome::UnknownSynapse,
+        RequestOutcome::BadRequest,
+        RequestOutcome::NotVerified,
+        RequestOutcome::Blacklisted,
+        RequestOutcome::Overloaded,
+        RequestOutcome::Timeout,
+        RequestOutcome::TooLarge,
+        RequestOutcome::HandlerError,
+        RequestOutcome::Internal,
+    ];
+
+    /// A short snake_case name (a metrics label).
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestOutcome::Served => "served",
+            RequestOutcome::UnknownSynapse => "unknown_synapse",
+            RequestOutcome::BadRequest => "bad_request",
+            RequestOutcome::NotVerified => "not_verified",
+            RequestOutcome::Blacklisted => "blacklisted",
+            RequestOutcome::Overloaded => "overloaded",
+            RequestOutcome::Timeout => "timeout",
+            RequestOutcome::TooLarge => "too_large",
+            RequestOutcome::HandlerError => "handler_error",
+            RequestOutcome::Internal => "internal",
+        }
+    }
+
+    fn of(e: &AxonError) -> Self {
+        match e {
+            AxonError::UnknownSynapse { .. } => RequestOutcome::UnknownSynapse,
+            AxonError::BadHeaders { .. }
+            | AxonError::BadBody { .. }
+            | AxonError::BodyHashMismatch { .. } => RequestOutcome::BadRequest,
+            AxonError::NotVerified(_) => RequestOutcome::NotVerified,
+            AxonError::Blacklisted(_) => RequestOutcome::Blacklisted,
+            AxonError::Overloaded => RequestOutcome::Overloaded,
+            AxonError::PriorityTimeout(_) | AxonError::ForwardTimeout(_) => RequestOutcome::Timeout,
+            AxonError::BodyTooLarge { .. } => RequestOutcome::TooLarge,
+            AxonError::Forward(_) => RequestOutcome::HandlerError,
+            AxonError::Internal(_) => RequestOutcome::Internal,
+        }
+    }
+
+    fn index(self) -> usize {
+        RequestOutcome::ALL
+            .iter()
+            .position(|o| *o == self)
+            .unwrap_or(0)
+    }
+}
+
+/// Request counters of an axon: requests and total handling time per [`RequestOutcome`].
+/// The time runs from the request's arrival to its response headers (for a stream: to its
+/// first byte). Shared with the running server; read it any time ([`Axon::stats`],
+/// [`RunningAxon::stats`]).
+#[derive(Debug, Default)]
+pub struct AxonStats {
+    counts: [AtomicU64; 10],
+    nanos: [AtomicU64; 10],
+}
+
+impl AxonStats {
+    fn record(&self, outcome: RequestOutcome, took: Duration) {
+        let i = outcome.index();
+        if let (Some(c), Some(n)) = (self.counts.get(i), self.nanos.get(i)) {
+            c.fetch_add(1, Ordering::Relaxed);
+            n.fetch_add(
+                u64::try_from(took.as_nanos()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// Requests that ended with `outcome`.
+    pub fn count(&self, outcome: RequestOutcome) -> u64 {
+        self.counts
+            .get(outcome.index())
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Total handling time of the requests that ended with `outcome`.
+    pub fn time(&self, outcome: RequestOutcome) -> Duration {
+        Duration::from_nanos(
+            self.nanos
+                .get(outcome.index())
+                .map_or(0, |n| n.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// Requests answered with 200.
+    pub fn served(&self) -> u64 {
+        self.count(RequestOutcome::Served)
+    }
+
+    /// Requests answered with an error status.
+    pub fn rejected(&self) -> u64 {
+        RequestOutcome::ALL
+            .iter()
+            .filter(|o| **o != RequestOutcome::Served)
+            .map(|o| self.count(*o))
+            .fold(0, u64::saturating_add)
+    }
+}
+
 /// An axon being configured: attach synapses, then [`Axon::serve`].
 pub struct Axon {
     keypair: Keypair,
     config: AxonConfig,
+    stats: Arc<AxonStats>,
     blacklist: Option<Blacklist>,
     routes: BTreeMap<String, Arc<dyn Route>>,
     /// Attach order, for the 404 message (Python lists synapses in that order).
@@ -380,11 +515,17 @@ impl Axon {
         let axon = Axon {
             keypair,
             config,
+            stats: Arc::default(),
             blacklist: None,
             routes: BTreeMap::new(),
             order: Vec::new(),
         };
         axon.attach(|p: Ping| async move { p })
+    }
+
+    /// The request counters, shared with the server this axon becomes.
+    pub fn stats(&self) -> Arc<AxonStats> {
+        self.stats.clone()
     }
 
     /// Reject callers by stake (see [`Blacklist`]); without one, any verified hotkey may call.
@@ -470,6 +611,7 @@ impl Axon {
             nonces: NonceStore::new(self.config.nonce),
             gate: PriorityGate::new(self.config.max_in_flight, self.config.max_queue),
             available: self.order,
+            stats: self.stats,
             keypair: self.keypair,
             blacklist: self.blacklist,
             routes: self.routes,
@@ -488,6 +630,7 @@ impl Axon {
             .local_addr()
             .map_err(|source| Error::Bind { addr, source })?;
         let hotkey = self.keypair.account_id();
+        let stats = self.stats.clone();
         let info = AxonInfo {
             ip: self.config.external_ip.clone().unwrap_or_else(|| {
                 if local.ip().is_unspecified() {
@@ -521,6 +664,7 @@ impl Axon {
         Ok(RunningAxon {
             local,
             info,
+            stats,
             stop: Some(tx),
             task,
         })
@@ -533,6 +677,7 @@ impl Axon {
 pub struct RunningAxon {
     local: SocketAddr,
     info: AxonInfo,
+    stats: Arc<AxonStats>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), Error>>,
 }
@@ -546,6 +691,11 @@ impl RunningAxon {
     /// Where dendrites should call this axon.
     pub fn info(&self) -> AxonInfo {
         self.info.clone()
+    }
+
+    /// Requests served and rejected, and their handling time.
+    pub fn stats(&self) -> Arc<AxonStats> {
+        self.stats.clone()
     }
 
     /// Stop accepting, finish in-flight requests, and wait for the server to end.
@@ -569,6 +719,7 @@ struct Shared {
     blacklist: Option<Blacklist>,
     routes: BTreeMap<String, Arc<dyn Route>>,
     available: Vec<String>,
+    stats: Arc<AxonStats>,
 }
 
 /// What every response echoes about the request.
@@ -631,8 +782,11 @@ async fn handle(
         body_hash: hdrs.computed_body_hash.clone(),
         start,
     };
-    match process(&sh, peer, &parts.headers, hdrs, body, &ctx).await {
-        Ok(Output::Full(body)) => reply(&sh, &ctx, status::SUCCESS, "Success", body),
+    let (outcome, resp) = match process(&sh, peer, &parts.headers, hdrs, body, &ctx).await {
+        Ok(Output::Full(body)) => (
+            RequestOutcome::Served,
+            reply(&sh, &ctx, status::SUCCESS, "Success", body),
+        ),
         Ok(Output::Stream(chunks)) => {
             let mut resp = reply(&sh, &ctx, status::SUCCESS, "Success", Vec::new());
             *resp.body_mut() = Body::from_stream(chunks.map(Ok::<_, std::convert::Infallible>));
@@ -640,7 +794,7 @@ async fn handle(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/event-stream"),
             );
-            resp
+            (RequestOutcome::Served, resp)
         }
         Err(e) => {
             let code = e.status();
@@ -648,9 +802,14 @@ async fn handle(
             tracing::debug!(synapse = %ctx.name, code, %message, "axon rejected request");
             let body =
                 serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
-            reply(&sh, &ctx, code, &message, body)
+            (
+                RequestOutcome::of(&e),
+                reply(&sh, &ctx, code, &message, body),
+            )
         }
-    }
+    };
+    sh.stats.record(outcome, start.elapsed());
+    resp
 }
 
 async fn read_body(

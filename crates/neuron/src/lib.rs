@@ -35,8 +35,8 @@ pub mod synapse;
 pub mod terminal;
 
 pub use axon::{
-    Axon, AxonConfig, Caller, IntoForward, PROTOCOL_VERSION, RouteOptions, RunningAxon,
-    SignatureScheme,
+    Axon, AxonConfig, AxonStats, Caller, IntoForward, PROTOCOL_VERSION, RequestOutcome,
+    RouteOptions, RunningAxon, SignatureScheme,
 };
 pub use dendrite::{Dendrite, DendriteConfig, Response, ResponseAuth, StreamResponse};
 pub use error::{AxonError, Error, ForwardError, VerifyError};

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::{Echo, echo_forward};
 use neuron::{
-    Axon, AxonConfig, AxonInfo, Blacklist, Dendrite, DendriteConfig, ForwardError, ResponseAuth,
-    RouteOptions, RunningAxon, SignatureScheme, Synapse,
+    Axon, AxonConfig, AxonInfo, Blacklist, Dendrite, DendriteConfig, ForwardError, RequestOutcome,
+    ResponseAuth, RouteOptions, RunningAxon, SignatureScheme, Synapse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -269,6 +269,14 @@ async fn stake_blacklist() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
+    // The counters saw each outcome (recorded before the response leaves).
+    let stats = axon.stats();
+    assert_eq!(stats.served(), 2);
+    assert_eq!(stats.count(RequestOutcome::Blacklisted), 2);
+    assert_eq!(stats.count(RequestOutcome::NotVerified), 1);
+    assert_eq!(stats.rejected(), 3);
+    assert!(stats.time(RequestOutcome::Served) > Duration::ZERO);
+    assert_eq!(stats.time(RequestOutcome::Overloaded), Duration::ZERO);
     axon.shutdown().await;
 }
 

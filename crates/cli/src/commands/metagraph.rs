@@ -1,6 +1,9 @@
 //! `rustensor metagraph --netuid N`: the subnet's neurons as a table like btcli's, or the
 //! whole metagraph (every chain.md §6 field) with `--json`.
 
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use chain::schema::AxonInfo;
 use clap::Args;
 use client::RustensorApiClient;
 use types::NetUid;
@@ -16,6 +19,23 @@ pub struct MetagraphArgs {
     netuid: u16,
     #[command(flatten)]
     net: NetworkArgs,
+}
+
+/// An axon as btcli shows it: `ip:port` (`[v6]:port`), or `-` when not serving (port 0 or an
+/// unknown IP type). The address is the one on chain: loopback is published as `0.0.0.0`.
+fn axon_addr(a: &AxonInfo) -> String {
+    if a.port == 0 {
+        return "-".into();
+    }
+    let ip = match a.ip_type {
+        4 => match u32::try_from(a.ip) {
+            Ok(v4) => Ipv4Addr::from(v4).into(),
+            Err(_) => return "-".into(),
+        },
+        6 => Ipv6Addr::from(a.ip).into(),
+        _ => return "-".into(),
+    };
+    SocketAddr::new(ip, a.port).to_string()
 }
 
 pub fn run(args: MetagraphArgs, out: &Output) -> CliResult {
@@ -59,11 +79,7 @@ pub fn run(args: MetagraphArgs, out: &Output) -> CliResult {
             "COLDKEY",
         ]);
         for n in &mg.neurons {
-            let axon = n
-                .axon
-                .as_ref()
-                .map(|a| format!("{:?}", a))
-                .unwrap_or_else(|| "none".into());
+            let axon = n.axon.as_ref().map_or_else(|| "-".into(), axon_addr);
             let hk = n.hotkey.to_string();
             let ck = n.coldkey.to_string();
             t.add_row([
@@ -78,11 +94,7 @@ pub fn run(args: MetagraphArgs, out: &Output) -> CliResult {
                 mg.block.saturating_sub(n.last_update).to_string(),
                 u8::from(n.active).to_string(),
                 u8::from(n.validator_permit).to_string(),
-                if axon.len() > 24 {
-                    axon.chars().take(24).collect()
-                } else {
-                    axon
-                },
+                axon,
                 hk.chars().take(10).collect(),
                 ck.chars().take(10).collect(),
             ]);
@@ -90,4 +102,33 @@ pub fn run(args: MetagraphArgs, out: &Output) -> CliResult {
         out.line(t.to_string());
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axon(ip: u128, ip_type: u8, port: u16) -> AxonInfo {
+        AxonInfo {
+            block: 1,
+            version: 1,
+            ip,
+            port,
+            ip_type,
+            protocol: 4,
+            placeholder1: 0,
+            placeholder2: 0,
+        }
+    }
+
+    #[test]
+    fn axons_print_as_ip_port() {
+        let v4 = u128::from(u32::from(Ipv4Addr::new(10, 0, 0, 7)));
+        assert_eq!(axon_addr(&axon(v4, 4, 8091)), "10.0.0.7:8091");
+        assert_eq!(axon_addr(&axon(0, 4, 8091)), "0.0.0.0:8091");
+        assert_eq!(axon_addr(&axon(v4, 4, 0)), "-");
+        assert_eq!(axon_addr(&axon(1, 6, 9000)), "[::1]:9000");
+        assert_eq!(axon_addr(&axon(u128::MAX, 4, 1)), "-");
+        assert_eq!(axon_addr(&axon(v4, 9, 1)), "-");
+    }
 }

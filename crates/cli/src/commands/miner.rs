@@ -13,10 +13,11 @@ use std::time::Instant;
 use clap::Args;
 use client::Client;
 use keys::Keypair;
-use neuron::{Axon, AxonConfig, Blacklist};
+use neuron::{Axon, AxonConfig, AxonStats, Blacklist, RequestOutcome};
 use subnets::metagraph::MetagraphStake;
 use subnets::text::{Backend, BackendSpec};
 use subnets::{ChainMetagraph, MetagraphView as _, tiers};
+use types::TaoBalance;
 
 use super::net::{self, KeyArgs, NetworkArgs};
 use crate::GlobalArgs;
@@ -79,6 +80,10 @@ pub struct MinerArgs {
     /// tier given with --quality).
     #[arg(long)]
     forecaster: Option<String>,
+    /// Refuse callers whose stake on the subnet (alpha plus root, as the metagraph reports
+    /// it) is below this many TAO (403); unregistered callers are always refused.
+    #[arg(long, value_parser = net::parse_tao, default_value = "0")]
+    min_stake: TaoBalance,
     /// Serve Prometheus metrics on 127.0.0.1:PORT/metrics.
     #[arg(long)]
     metrics_port: Option<u16>,
@@ -152,6 +157,46 @@ pub fn metrics_addr(port: u16) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)
 }
 
+/// The axon's counters in Prometheus text format: requests by outcome (`served` or the
+/// rejection), and a summary of their handling time (`_sum / _count` is the mean latency).
+pub fn axon_metrics(stats: &AxonStats) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "# HELP rustensor_miner_axon_requests_total Requests by outcome (served, or why rejected).\n\
+         # TYPE rustensor_miner_axon_requests_total counter\n",
+    );
+    for o in RequestOutcome::ALL {
+        let _ = writeln!(
+            out,
+            "rustensor_miner_axon_requests_total{{outcome=\"{}\"}} {}",
+            o.name(),
+            stats.count(o)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# TYPE rustensor_miner_axon_served_total counter\nrustensor_miner_axon_served_total {}\n\
+         # TYPE rustensor_miner_axon_rejected_total counter\nrustensor_miner_axon_rejected_total {}",
+        stats.served(),
+        stats.rejected()
+    );
+    out.push_str(
+        "# HELP rustensor_miner_axon_request_seconds Time from a request's arrival to its response.\n\
+         # TYPE rustensor_miner_axon_request_seconds summary\n",
+    );
+    for o in RequestOutcome::ALL {
+        let _ = writeln!(
+            out,
+            "rustensor_miner_axon_request_seconds_sum{{outcome=\"{0}\"}} {1:.6}\n\
+             rustensor_miner_axon_request_seconds_count{{outcome=\"{0}\"}} {2}",
+            o.name(),
+            stats.time(o).as_secs_f64(),
+            stats.count(o)
+        );
+    }
+    out
+}
+
 enum Handler {
     Text(Arc<dyn Backend>),
     Forecast(Arc<dyn subnets::forecast::Forecaster>),
@@ -206,7 +251,7 @@ pub fn run(args: MinerArgs, global: &GlobalArgs, out: &Output) -> CliResult {
             ..AxonConfig::default()
         };
         let axon = Axon::new(hotkey.clone(), config)
-            .blacklist(Blacklist::new(MetagraphStake(mg.clone()), 0));
+            .blacklist(Blacklist::new(MetagraphStake(mg.clone()), args.min_stake.rao()));
         let axon = match handler {
             Handler::Text(b) => subnets::text::attach(axon, b),
             Handler::Forecast(f) => subnets::forecast::attach(axon, f),
@@ -219,15 +264,17 @@ pub fn run(args: MinerArgs, global: &GlobalArgs, out: &Output) -> CliResult {
         let metrics = match args.metrics_port {
             Some(p) => {
                 let m = mg.clone();
+                let axon_stats = running.stats();
                 let render = move || {
                     let s = m.stats();
                     format!(
                         "# TYPE rustensor_miner_metagraph_block gauge\nrustensor_miner_metagraph_block {}\n\
                          # TYPE rustensor_miner_metagraph_fetches_total counter\nrustensor_miner_metagraph_fetches_total {}\n\
-                         # TYPE rustensor_miner_metagraph_skipped_total counter\nrustensor_miner_metagraph_skipped_total {}\n",
+                         # TYPE rustensor_miner_metagraph_skipped_total counter\nrustensor_miner_metagraph_skipped_total {}\n{}",
                         m.block(),
                         s.fetches,
-                        s.skipped
+                        s.skipped,
+                        axon_metrics(&axon_stats)
                     )
                 };
                 Some(
@@ -264,4 +311,28 @@ pub fn run(args: MinerArgs, global: &GlobalArgs, out: &Output) -> CliResult {
         running.shutdown().await;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axon_metrics_are_prometheus_text() {
+        let text = axon_metrics(&AxonStats::default());
+        assert!(text.contains("rustensor_miner_axon_requests_total{outcome=\"served\"} 0\n"));
+        assert!(text.contains("rustensor_miner_axon_requests_total{outcome=\"blacklisted\"} 0\n"));
+        assert!(text.contains("rustensor_miner_axon_rejected_total 0\n"));
+        assert!(
+            text.contains(
+                "rustensor_miner_axon_request_seconds_sum{outcome=\"served\"} 0.000000\n"
+            )
+        );
+        assert!(text.contains("# TYPE rustensor_miner_axon_request_seconds summary\n"));
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (name, value) = line.rsplit_once(' ').unwrap();
+            assert!(name.starts_with("rustensor_miner_axon_"), "{line}");
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
 }

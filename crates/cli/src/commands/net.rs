@@ -206,6 +206,22 @@ fn show_preview(out: &Output, what: &str, dry: &DryRunView) {
     if !dry.tip.is_zero() {
         out.note(format!("  tip: {}", dry.tip));
     }
+    // Stake moves between hotkeys, coldkeys or subnets: what arrives, from the dry run.
+    for e in &dry.events {
+        if let chain::Event::StakeMoved {
+            to_netuid,
+            alpha_out,
+            alpha_in,
+            tao,
+            ..
+        } = e
+        {
+            out.note(format!(
+                "  you receive about {alpha_in} on subnet {} for {alpha_out} (worth {tao})",
+                to_netuid.0
+            ));
+        }
+    }
     for p in &dry.price_impact {
         out.note(format!(
             "  subnet {} price: {} -> {} ({:+.2}%)",

@@ -30,10 +30,13 @@ pub enum StakeCommand {
 /// Price protection.
 #[derive(Debug, Args)]
 pub struct LimitArgs {
-    /// Highest (add) or lowest (remove) acceptable price, in TAO per alpha.
+    /// Highest (add) or lowest (remove) acceptable price, in TAO per alpha; for swap, the
+    /// lowest acceptable origin/destination price ratio (alpha of the destination per alpha
+    /// of the origin).
     #[arg(long, value_parser = net::parse_tao, conflicts_with = "tolerance")]
     limit_price: Option<TaoBalance>,
-    /// Acceptable price move as a fraction (0.05 = 5%), from the current price.
+    /// Acceptable price move as a fraction (0.05 = 5%), from the current price (for swap: from
+    /// the current price ratio).
     #[arg(long, visible_alias = "rate-tolerance")]
     tolerance: Option<f64>,
     /// With a limit: execute the part that fits.
@@ -133,6 +136,8 @@ pub struct SwapArgs {
     #[arg(long, value_parser = net::parse_alpha)]
     amount: AlphaBalance,
     #[command(flatten)]
+    limit: LimitArgs,
+    #[command(flatten)]
     net: NetworkArgs,
     #[command(flatten)]
     keys: KeyArgs,
@@ -172,6 +177,67 @@ fn limit(l: &LimitArgs, price: u64, buying: bool) -> CliResult<Option<u64>> {
     )]
     let p = (price as f64 * factor).max(0.0) as u64;
     Ok(Some(p))
+}
+
+/// The preview line of a limit: `  limit: ... at most/least X`.
+fn limit_line(limit: Option<u64>, partial: bool, what: &str, buying: bool) -> String {
+    let Some(l) = limit else {
+        return String::new();
+    };
+    let bound = if buying { "at most" } else { "at least" };
+    let value = if what == "price" {
+        net::price(l)
+    } else {
+        TaoBalance::from_rao(l).to_decimal_string()
+    };
+    let rest = if partial {
+        "executes the part that fits"
+    } else {
+        "refused beyond it"
+    };
+    format!("\n  limit: {what} {bound} {value} ({rest})")
+}
+
+/// The price of `from` alpha in `to` alpha, × 1e9 (the chain's swap limit unit).
+fn relative_price(from_rao: u64, to_rao: u64) -> u64 {
+    let r = u128::from(from_rao)
+        .saturating_mul(u128::from(types::RAO_PER_TAO))
+        .checked_div(u128::from(to_rao.max(1)))
+        .unwrap_or(0);
+    u64::try_from(r).unwrap_or(u64::MAX)
+}
+
+/// The price lines of a stake move from `from` to `to` (one line when they are the same
+/// subnet: no swap happens).
+async fn move_prices(
+    c: &client::Client,
+    from: NetUid,
+    to: NetUid,
+) -> CliResult<(u64, u64, String)> {
+    let p_from = c.call(|r| async move { r.alpha_price(from).await }).await?;
+    if from == to {
+        return Ok((
+            p_from,
+            p_from,
+            format!("\n  price: {} (same subnet: no swap)", net::price(p_from)),
+        ));
+    }
+    let p_to = c.call(|r| async move { r.alpha_price(to).await }).await?;
+    let ratio = relative_price(p_from, p_to);
+    Ok((
+        p_from,
+        p_to,
+        format!(
+            "\n  price: {} on subnet {}, {} on subnet {} (1 α of subnet {} ≈ {} α of subnet {})",
+            net::price(p_from),
+            from.0,
+            net::price(p_to),
+            to.0,
+            from.0,
+            TaoBalance::from_rao(ratio).to_decimal_string(),
+            to.0
+        ),
+    ))
 }
 
 pub fn run(command: StakeCommand, global: &GlobalArgs, out: &Output) -> CliResult {
@@ -215,7 +281,8 @@ pub fn run(command: StakeCommand, global: &GlobalArgs, out: &Output) -> CliResul
                 let sim = c
                     .call(|r| async move { r.sim_tao_for_alpha(netuid, amount).await })
                     .await?;
-                let call = match limit(&a.limit, price, true)? {
+                let lim = limit(&a.limit, price, true)?;
+                let call = match lim {
                     Some(limit_price) => Call::AddStakeLimit {
                         hotkey,
                         netuid,
@@ -230,12 +297,13 @@ pub fn run(command: StakeCommand, global: &GlobalArgs, out: &Output) -> CliResul
                     },
                 };
                 let what = format!(
-                    "Stake {} to {hotkey} on subnet {}\n  price: {}\n  you receive about {} (swap fee {})",
+                    "Stake {} to {hotkey} on subnet {}\n  price: {}\n  you receive about {} (swap fee {}){}",
                     a.amount,
                     a.netuid,
                     net::price(price),
                     AlphaBalance::from_rao(sim.amount_out),
-                    net::tao(sim.fee)
+                    net::tao(sim.fee),
+                    limit_line(lim, a.limit.partial, "price", true)
                 );
                 let sent = net::send(&c, out, &pair, call, &a.send, &what).await?;
                 out.json(&sent);
@@ -254,7 +322,8 @@ pub fn run(command: StakeCommand, global: &GlobalArgs, out: &Output) -> CliResul
                 let sim = c
                     .call(|r| async move { r.sim_alpha_for_tao(netuid, amount).await })
                     .await?;
-                let call = match limit(&a.limit, price, false)? {
+                let lim = limit(&a.limit, price, false)?;
+                let call = match lim {
                     Some(limit_price) => Call::RemoveStakeLimit {
                         hotkey,
                         netuid,
@@ -269,12 +338,13 @@ pub fn run(command: StakeCommand, global: &GlobalArgs, out: &Output) -> CliResul
                     },
                 };
                 let what = format!(
-                    "Unstake {} from {hotkey} on subnet {}\n  price: {}\n  you receive about {} (swap fee {})",
+                    "Unstake {} from {hotkey} on subnet {}\n  price: {}\n  you receive about {} (swap fee {}){}",
                     a.amount,
                     a.netuid,
                     net::price(price),
                     net::tao(sim.amount_out),
-                    AlphaBalance::from_rao(sim.fee)
+                    AlphaBalance::from_rao(sim.fee),
+                    limit_line(lim, a.limit.partial, "price", false)
                 );
                 let sent = net::send(&c, out, &pair, call, &a.send, &what).await?;
                 out.json(&sent);
@@ -285,65 +355,95 @@ pub fn run(command: StakeCommand, global: &GlobalArgs, out: &Output) -> CliResul
             let keys = net::Keys::new(global, &a.keys, out)?;
             let origin_hotkey = keys.hotkey_pub()?;
             let pair = keys.coldkey()?;
+            let (from, to) = (NetUid(a.origin_netuid), NetUid(a.dest_netuid));
             let call = Call::MoveStake {
                 origin_hotkey,
                 destination_hotkey: a.dest_hotkey,
-                origin_netuid: NetUid(a.origin_netuid),
-                destination_netuid: NetUid(a.dest_netuid),
+                origin_netuid: from,
+                destination_netuid: to,
                 alpha_amount: a.amount,
             };
-            let what = format!(
-                "Move {} from {origin_hotkey} on subnet {} to {} on subnet {}",
-                a.amount, a.origin_netuid, a.dest_hotkey, a.dest_netuid
-            );
-            rt.block_on(send_simple(&a.net, out, &pair, call, &a.send, &what))
+            rt.block_on(async {
+                let c = net::connect(&a.net).await?;
+                let (_, _, prices) = move_prices(&c, from, to).await?;
+                let what = format!(
+                    "Move {} from {origin_hotkey} on subnet {} to {} on subnet {}{prices}",
+                    a.amount, a.origin_netuid, a.dest_hotkey, a.dest_netuid
+                );
+                send_on(&c, out, &pair, call, &a.send, &what).await
+            })
         }
         StakeCommand::Transfer(a) => {
             let keys = net::Keys::new(global, &a.keys, out)?;
             let hotkey = keys.hotkey_pub()?;
             let pair = keys.coldkey()?;
+            let (from, to) = (NetUid(a.origin_netuid), NetUid(a.dest_netuid));
             let call = Call::TransferStake {
                 destination_coldkey: a.dest,
                 hotkey,
-                origin_netuid: NetUid(a.origin_netuid),
-                destination_netuid: NetUid(a.dest_netuid),
+                origin_netuid: from,
+                destination_netuid: to,
                 alpha_amount: a.amount,
             };
-            let what = format!(
-                "Transfer {} of stake on {hotkey} (subnet {} -> {}) to coldkey {}",
-                a.amount, a.origin_netuid, a.dest_netuid, a.dest
-            );
-            rt.block_on(send_simple(&a.net, out, &pair, call, &a.send, &what))
+            rt.block_on(async {
+                let c = net::connect(&a.net).await?;
+                let (_, _, prices) = move_prices(&c, from, to).await?;
+                let what = format!(
+                    "Transfer {} of stake on {hotkey} (subnet {} -> {}) to coldkey {}{prices}",
+                    a.amount, a.origin_netuid, a.dest_netuid, a.dest
+                );
+                send_on(&c, out, &pair, call, &a.send, &what).await
+            })
         }
         StakeCommand::Swap(a) => {
             let keys = net::Keys::new(global, &a.keys, out)?;
             let hotkey = keys.hotkey_pub()?;
             let pair = keys.coldkey()?;
-            let call = Call::SwapStake {
-                hotkey,
-                origin_netuid: NetUid(a.origin_netuid),
-                destination_netuid: NetUid(a.dest_netuid),
-                alpha_amount: a.amount,
-            };
-            let what = format!(
-                "Swap {} on {hotkey} from subnet {} to subnet {}",
-                a.amount, a.origin_netuid, a.dest_netuid
-            );
-            rt.block_on(send_simple(&a.net, out, &pair, call, &a.send, &what))
+            let (from, to) = (NetUid(a.origin_netuid), NetUid(a.dest_netuid));
+            rt.block_on(async {
+                let c = net::connect(&a.net).await?;
+                let (p_from, p_to, prices) = move_prices(&c, from, to).await?;
+                // The chain's swap limit is the lowest acceptable origin/destination price
+                // ratio (× 1e9): selling the origin, so a tolerance lowers it.
+                let lim = limit(&a.limit, relative_price(p_from, p_to), false)?;
+                let call = match lim {
+                    Some(limit_price) => Call::SwapStakeLimit {
+                        hotkey,
+                        origin_netuid: from,
+                        destination_netuid: to,
+                        alpha_amount: a.amount,
+                        limit_price,
+                        allow_partial: a.limit.partial,
+                    },
+                    None => Call::SwapStake {
+                        hotkey,
+                        origin_netuid: from,
+                        destination_netuid: to,
+                        alpha_amount: a.amount,
+                    },
+                };
+                let what = format!(
+                    "Swap {} on {hotkey} from subnet {} to subnet {}{prices}{}",
+                    a.amount,
+                    a.origin_netuid,
+                    a.dest_netuid,
+                    limit_line(lim, a.limit.partial, "price ratio", false)
+                );
+                send_on(&c, out, &pair, call, &a.send, &what).await
+            })
         }
     }
 }
 
-async fn send_simple(
-    netargs: &NetworkArgs,
+async fn send_on(
+    c: &client::Client,
     out: &Output,
     pair: &keys::Keypair,
     call: Call,
     send: &SendArgs,
     what: &str,
 ) -> CliResult {
-    let c = net::connect(netargs).await?;
-    let sent = net::send(&c, out, pair, call, send, what).await?;
+    let sent = net::send(c, out, pair, call, send, what).await?;
     out.json(&sent);
     Ok(())
 }
@@ -367,5 +467,25 @@ mod tests {
             partial: false,
         };
         assert_eq!(limit(&none, 5, true).unwrap(), None);
+    }
+
+    #[test]
+    fn swap_limit_is_the_price_ratio() {
+        // 2 τ/α origin, 0.5 τ/α destination: one origin alpha buys about 4 destination alpha.
+        assert_eq!(relative_price(2_000_000_000, 500_000_000), 4_000_000_000);
+        assert_eq!(relative_price(1, 0), 1_000_000_000);
+        let l = LimitArgs {
+            limit_price: None,
+            tolerance: Some(0.05),
+            partial: true,
+        };
+        assert_eq!(
+            limit(&l, relative_price(2_000_000_000, 500_000_000), false).unwrap(),
+            Some(3_800_000_000)
+        );
+        assert!(
+            limit_line(Some(3_800_000_000), true, "price ratio", false).contains("at least 3.8")
+        );
+        assert_eq!(limit_line(None, false, "price", true), "");
     }
 }

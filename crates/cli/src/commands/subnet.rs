@@ -164,13 +164,22 @@ pub fn run(command: SubnetCommand, global: &GlobalArgs, out: &Output) -> CliResu
                 .await?
                 .ok_or_else(|| no_subnet(a.netuid))?;
             out.json(&hp);
-            let v = serde_json::to_value(&hp).map_err(|e| CliError::new(e.to_string()))?;
+            if out.is_json() {
+                return Ok(());
+            }
+            // `serde_json::Value` holds no u128 (the fixed-point multiplier's bits): go
+            // through the text, and show that one as its decimal value.
+            let text = serde_json::to_string(&hp).map_err(|e| CliError::new(e.to_string()))?;
+            let obj: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&text).map_err(|e| CliError::new(e.to_string()))?;
             let mut t = comfy_table::Table::new();
             t.set_header(["hyperparameter", "value"]);
-            if let Some(obj) = v.as_object() {
-                for (k, v) in obj {
-                    t.add_row([k.clone(), v.to_string()]);
-                }
+            for (k, v) in obj {
+                let shown = match k.as_str() {
+                    "burn_increase_mult" => hp.burn_increase_mult.to_string(),
+                    _ => v.to_string(),
+                };
+                t.add_row([k, shown]);
             }
             out.line(t.to_string());
             Ok(())

@@ -15,9 +15,19 @@ pub enum WeightsCommand {
     /// Set weights directly.
     Set(WeightArgs),
     /// Commit a hash of weights (commit-reveal subnets); prints the salt to reveal with.
-    Commit(WeightArgs),
+    Commit(SaltedWeightArgs),
     /// Reveal committed weights with their salt.
-    Reveal(WeightArgs),
+    Reveal(SaltedWeightArgs),
+}
+
+/// Commit and reveal: the weights and the salt that hides them.
+#[derive(Debug, Args)]
+pub struct SaltedWeightArgs {
+    #[command(flatten)]
+    weights: WeightArgs,
+    /// Salt, comma-separated u16 [default for commit: random; reveal: required].
+    #[arg(long, value_delimiter = ',')]
+    salt: Vec<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -31,9 +41,6 @@ pub struct WeightArgs {
     /// Weights, comma-separated (any scale; normalised to max 65535).
     #[arg(long, value_delimiter = ',', required = true)]
     weights: Vec<f64>,
-    /// Salt for commit/reveal, comma-separated u16 [default for commit: random].
-    #[arg(long, value_delimiter = ',')]
-    salt: Vec<u16>,
     /// Validator version key.
     #[arg(long, default_value_t = 0)]
     version_key: u64,
@@ -85,10 +92,10 @@ fn random_salt() -> Vec<u16> {
 }
 
 pub fn run(command: WeightsCommand, global: &GlobalArgs, out: &Output) -> CliResult {
-    let (kind, a) = match command {
-        WeightsCommand::Set(a) => ("set", a),
-        WeightsCommand::Commit(a) => ("commit", a),
-        WeightsCommand::Reveal(a) => ("reveal", a),
+    let (kind, a, mut salt) = match command {
+        WeightsCommand::Set(a) => ("set", a, Vec::new()),
+        WeightsCommand::Commit(a) => ("commit", a.weights, a.salt),
+        WeightsCommand::Reveal(a) => ("reveal", a.weights, a.salt),
     };
     if a.uids.len() != a.weights.len() {
         return Err(CliError::new(format!(
@@ -102,7 +109,6 @@ pub fn run(command: WeightsCommand, global: &GlobalArgs, out: &Output) -> CliRes
     let keys = net::Keys::new(global, &a.keys, out)?;
     let pair = keys.hotkey()?;
     let netuid = NetUid(a.netuid);
-    let mut salt = a.salt.clone();
     let call = match kind {
         "set" => Call::SetWeights {
             netuid,
@@ -151,7 +157,11 @@ pub fn run(command: WeightsCommand, global: &GlobalArgs, out: &Output) -> CliRes
             let s: Vec<String> = salt.iter().map(u16::to_string).collect();
             out.line(format!("Salt (keep it to reveal): {}", s.join(",")));
         }
-        out.json(&serde_json::json!({ "sent": sent, "salt": salt }));
+        if kind == "set" {
+            out.json(&serde_json::json!({ "sent": sent }));
+        } else {
+            out.json(&serde_json::json!({ "sent": sent, "salt": salt }));
+        }
         Ok(())
     })
 }

@@ -166,7 +166,15 @@ impl RawRequest {
     }
 }
 
-static VENV: Mutex<Option<Result<PathBuf, String>>> = Mutex::new(None);
+/// Why the venv is not usable: pip could not install the package (the only reason to skip),
+/// or anything else (a broken environment: the test fails and says what to fix).
+#[derive(Clone, Debug)]
+enum NoVenv {
+    PipCannotInstall(String),
+    Broken(String),
+}
+
+static VENV: Mutex<Option<Result<PathBuf, NoVenv>>> = Mutex::new(None);
 
 fn run(cmd: &mut Command) -> Result<String, String> {
     let out = cmd
@@ -190,49 +198,103 @@ fn run(cmd: &mut Command) -> Result<String, String> {
 }
 
 /// The Python interpreter of a venv with `bittensor==10.5.0`, created under
-/// `CARGO_TARGET_TMPDIR` on first use (about 20 s). `Err` (the reason to skip) only when the
-/// venv cannot be made or pip cannot install the package.
+/// `CARGO_TARGET_TMPDIR` on first use (about 20 s).
+///
+/// `Err(reason)` only when pip cannot download or install the package (PyPI unreachable, no
+/// build for this platform): the caller skips and prints the reason. Anything else (no
+/// python3, venv or pip missing, a package that installs but does not import) panics with
+/// what to fix, since the issue allows skipping only when pip cannot install the package.
 pub fn bittensor_python() -> Result<PathBuf, String> {
-    let mut guard = VENV.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(r) = guard.as_ref() {
-        return r.clone();
+    let r = {
+        let mut guard = VENV.lock().unwrap_or_else(|p| p.into_inner());
+        guard.get_or_insert_with(setup_venv).clone()
+    };
+    match r {
+        Ok(py) => Ok(py),
+        Err(NoVenv::PipCannotInstall(reason)) => Err(reason),
+        Err(NoVenv::Broken(reason)) => panic!(
+            "the Python interop tests need python3 with venv and pip (they skip only when pip \
+             cannot install bittensor==10.5.0): {reason}"
+        ),
     }
-    let r = setup_venv();
-    *guard = Some(r.clone());
-    r
 }
 
-fn setup_venv() -> Result<PathBuf, String> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bittensor-10.5.0-venv");
+fn setup_venv() -> Result<PathBuf, NoVenv> {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp.join("bittensor-10.5.0-venv");
     let py = dir.join("bin").join("python");
+    // Test processes (nextest runs one per test) build the venv one at a time: without the
+    // lock, one's `venv --clear` would pull the rug from under another's pip install.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(tmp.join("bittensor-10.5.0-venv.lock"))
+        .and_then(|f| f.lock().map(|()| f))
+        .map_err(|e| {
+            NoVenv::Broken(format!("cannot lock the venv under {}: {e}", tmp.display()))
+        })?;
     let check = |py: &Path| {
         run(Command::new(py).args([
             "-c",
             "import bittensor; assert bittensor.__version__ == '10.5.0', bittensor.__version__",
         ]))
-        .is_ok()
     };
-    if py.exists() && check(&py) {
+    if py.exists() && check(&py).is_ok() {
         return Ok(py);
     }
     let base = ["python3.11", "python3.12", "python3.10", "python3"]
         .into_iter()
         .find(|p| run(Command::new(p).arg("--version")).is_ok())
-        .ok_or("no python3 interpreter found, so pip cannot install bittensor")?;
-    run(Command::new(base).args(["-m", "venv", "--clear"]).arg(&dir))?;
+        .ok_or_else(|| {
+            NoVenv::Broken(
+                "no python3 interpreter found (tried python3.11, python3.12, python3.10, \
+                 python3); install python3 with the venv module"
+                    .into(),
+            )
+        })?;
+    run(Command::new(base).args(["-m", "venv", "--clear"]).arg(&dir)).map_err(|e| {
+        NoVenv::Broken(format!(
+            "{base} cannot make a venv (install python3-venv): {e}"
+        ))
+    })?;
+    let pip = dir.join("bin").join("pip");
+    if !pip.exists() {
+        return Err(NoVenv::Broken(format!(
+            "the venv at {} has no pip (install python3-venv / ensurepip)",
+            dir.display()
+        )));
+    }
     eprintln!(
         "installing bittensor==10.5.0 into {} (about 20 s)",
         dir.display()
     );
-    run(Command::new(dir.join("bin").join("pip")).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "bittensor==10.5.0",
-    ]))?;
-    if !check(&py) {
-        return Err("bittensor 10.5.0 installed but does not import".into());
+    let out = Command::new(&pip)
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "bittensor==10.5.0",
+        ])
+        .output()
+        .map_err(|e| NoVenv::Broken(format!("cannot run {}: {e}", pip.display())))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(15).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(NoVenv::PipCannotInstall(format!(
+            "pip install bittensor==10.5.0 failed ({}):\n{}",
+            out.status,
+            tail.join("\n")
+        )));
     }
+    check(&py).map_err(|e| {
+        NoVenv::Broken(format!(
+            "bittensor 10.5.0 installed into {} but does not import: {e}",
+            dir.display()
+        ))
+    })?;
+    drop(lock);
     Ok(py)
 }
 
