@@ -599,6 +599,79 @@ async fn sudo_set(
     Ok(())
 }
 
+/// Gives `ids` validator permits: raises the subnet's validator limit to fit them beside the
+/// owner, stakes 1 TAO on each from //Alice, and waits two epochs (permits go by stake at
+/// each epoch).
+async fn grant_permits(
+    s: &Session,
+    alice: &Keypair,
+    netuid: NetUid,
+    ids: &[AccountId],
+    out: &Output,
+) -> CliResult {
+    let wanted = u16::try_from(ids.len() + 1).unwrap_or(u16::MAX);
+    sudo_set(
+        s,
+        alice,
+        netuid,
+        HyperparamValue::MaxAllowedValidators(wanted),
+    )
+    .await?;
+    out.note(format!(
+        "Staking on {} hotkeys and waiting two epochs for their validator permits...",
+        ids.len()
+    ));
+    let who = alice.account_id();
+    let base = s
+        .client
+        .call(|c| async move { c.account_next_index(who).await })
+        .await
+        .map_err(err("reading a nonce"))?;
+    let stakes: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, hotkey)| {
+            let tx = Transaction::sign(
+                alice,
+                base + i as u64,
+                TaoBalance::ZERO,
+                Call::AddStake {
+                    hotkey: *hotkey,
+                    netuid,
+                    amount_staked: TaoBalance::from_rao(1_000_000_000),
+                },
+                &s.chain,
+            );
+            encode_hex(&tx.encode())
+        })
+        .collect();
+    let count = stakes.len() as u64;
+    submit_all(&s.url, Arc::new(stakes), 1, 512).await?;
+    wait_nonce(&s.client, who, base + count).await?;
+    let tempo = s
+        .client
+        .call(|c| async move { c.hyperparams(netuid).await })
+        .await
+        .map_err(err("reading the hyperparameters"))?
+        .map_or(10, |h| u64::from(h.tempo));
+    let head = || async {
+        s.client
+            .call(|c| async move { c.head().await })
+            .await
+            .map_err(err("reading the head"))
+            .map(|h| h.finalized.height)
+    };
+    let start = head().await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while head().await? <= start + 2 * tempo + 1 {
+        if Instant::now() > deadline {
+            return Err(CliError::new("two epochs did not pass in 120 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 /// Registers every hotkey of `ids` missing from subnet `netuid` (burned registration paid by
 /// //Alice, after lifting the per-block registration limit and, if given, raising the uid
 /// limit); returns the metagraph with all of them.
@@ -756,68 +829,7 @@ pub fn metagraph(args: MetagraphArgs, out: &Output) -> CliResult {
         let setters: Vec<&Keypair> = hotkeys.iter().take(usize::from(validators)).collect();
         if !setters.is_empty() {
             let setter_ids: Vec<AccountId> = setters.iter().map(|k| k.account_id()).collect();
-            // Validator permits go by stake at each epoch: stake on the setters, wait for two.
-            out.note(format!(
-                "Staking on {} hotkeys and waiting two epochs for their validator permits...",
-                setters.len()
-            ));
-            let who = alice.account_id();
-            let base = s
-                .client
-                .call(|c| async move { c.account_next_index(who).await })
-                .await
-                .map_err(err("reading a nonce"))?;
-            let stakes: Vec<String> = setter_ids
-                .iter()
-                .enumerate()
-                .map(|(i, hotkey)| {
-                    let tx = Transaction::sign(
-                        &alice,
-                        base + i as u64,
-                        TaoBalance::ZERO,
-                        Call::AddStake {
-                            hotkey: *hotkey,
-                            netuid,
-                            amount_staked: TaoBalance::from_rao(1_000_000_000),
-                        },
-                        &s.chain,
-                    );
-                    encode_hex(&tx.encode())
-                })
-                .collect();
-            let count = stakes.len() as u64;
-            submit_all(&s.url, Arc::new(stakes), 1, 512).await?;
-            wait_nonce(&s.client, who, base + count).await?;
-            let tempo = s
-                .client
-                .call(|c| async move { c.hyperparams(netuid).await })
-                .await
-                .map_err(err("reading the hyperparameters"))?
-                .map_or(10, |h| u64::from(h.tempo));
-            let start = s
-                .client
-                .call(|c| async move { c.head().await })
-                .await
-                .map_err(err("reading the head"))?
-                .finalized
-                .height;
-            let deadline = Instant::now() + Duration::from_secs(120);
-            loop {
-                let h = s
-                    .client
-                    .call(|c| async move { c.head().await })
-                    .await
-                    .map_err(err("reading the head"))?
-                    .finalized
-                    .height;
-                if h > start + 2 * tempo + 1 {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    return Err(CliError::new("two epochs did not pass in 120 s"));
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            grant_permits(&s, &alice, netuid, &setter_ids, out).await?;
             out.note(format!("Setting weights from {} hotkeys over {n} uids...", setters.len()));
             let nonces = next_nonces(&s.client, &setter_ids).await?;
             let dests: Vec<u16> = (0..n as u16).collect();
@@ -1011,6 +1023,7 @@ pub fn weights(args: WeightsArgs, out: &Output) -> CliResult {
             .collect::<CliResult<_>>()?;
         let ids: Vec<AccountId> = hotkeys.iter().map(Keypair::account_id).collect();
         let meta = register_hotkeys(&s, &alice, netuid, &ids, None, out).await?;
+        grant_permits(&s, &alice, netuid, &ids, out).await?;
         let uids = meta.neurons.len();
         let nonces = next_nonces(&s.client, &ids).await?;
         out.note(format!(
