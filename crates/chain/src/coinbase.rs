@@ -9,7 +9,7 @@ use types::{AlphaBalance, NetUid, RAO_PER_TAO, TaoBalance};
 use crate::error::Result;
 use crate::events::Event;
 use crate::pool;
-use crate::schema::{BlockEmission, Mechanism, Subnet};
+use crate::schema::{BlockEmission, Mechanism, PendingEmission, Subnet};
 use crate::state::State;
 use crate::{balances, epoch, registration, swap_keys};
 
@@ -319,6 +319,19 @@ pub fn on_initialize(st: &mut State<'_>) -> Result<()> {
     run_due_epochs(st, &subnets, usize::from(params.max_epochs_per_block))
 }
 
+/// Starts an epoch of `s` at block `now`: takes its four pending pots (zeroing them) and
+/// consumes the slot (LastEpochBlock = now, no pending epoch, epoch index + 1, blocks since the
+/// last step 0). Returns the pots and the previous epoch block, for [`epoch::run_epoch`].
+pub fn start_epoch(s: &mut Subnet, now: u64) -> (PendingEmission, u64) {
+    let pots = core::mem::take(&mut s.pending);
+    let previous = s.last_epoch_block;
+    s.last_epoch_block = now;
+    s.pending_epoch_at = 0;
+    s.epoch_index = s.epoch_index.saturating_add(1);
+    s.blocks_since_last_step = 0;
+    (pots, previous)
+}
+
 /// Runs the epochs due at this block, at most `max` of them; the rest are deferred a block.
 fn run_due_epochs(st: &mut State<'_>, subnets: &[Subnet], max: usize) -> Result<()> {
     let now = st.block();
@@ -347,12 +360,7 @@ fn run_due_epochs(st: &mut State<'_>, subnets: &[Subnet], max: usize) -> Result<
             continue;
         }
         ran = ran.saturating_add(1);
-        let pots = core::mem::take(&mut s.pending);
-        let previous = s.last_epoch_block;
-        s.last_epoch_block = now;
-        s.pending_epoch_at = 0;
-        s.epoch_index = s.epoch_index.saturating_add(1);
-        s.blocks_since_last_step = 0;
+        let (pots, previous) = start_epoch(&mut s, now);
         st.put_subnet(&s)?;
         epoch::run_epoch(st, netuid, pots, previous)?;
         crate::childkeys::apply_pending(st, netuid)?;
@@ -383,7 +391,8 @@ mod tests {
         assert_eq!(halving_emission(u64::MAX), 0);
     }
 
-    /// chain.md §10, per block on SN7.
+    /// chain.md §10, per block on SN7, from the functions' inputs alone. The whole example,
+    /// through the real hook and payout, is `tests/worked_example.rs`.
     #[test]
     fn worked_example_per_block() {
         // 1. share 0.04/1.6 of E = 0.5 → 0.0125 TAO
@@ -393,12 +402,12 @@ mod tests {
         assert_eq!(t, 12_500_000);
         // 2. root_prop = 5,000,000·0.18 / (900,000 + 4,000,000)
         let rp = root_proportion(5_000_000 * T, crate::params::TAO_WEIGHT_018, 4_000_000 * T);
-        assert_eq!((rp * fx(1_000_000)).to_num::<u64>(), 183_673);
+        assert_eq!((rp * fx(1_000_000_000)).to_num::<u64>(), 183_673_469); // 0.183673
         // 3. capped injection and chain buy
         let inj = injection(t, ratio(4, 100), T, rp);
-        assert_eq!(inj.alpha_in / 1_000, 183_673); // 0.183673 α
-        assert_eq!(inj.tao_in / 1_000, 7_346); // 0.007347 TAO (truncated)
-        assert_eq!(inj.excess / 1_000, 5_153); // 0.005153 TAO
+        assert_eq!(inj.alpha_in, 183_673_469); // 0.183673 α
+        assert_eq!(inj.tao_in, 7_346_938); // 0.007347 TAO
+        assert_eq!(inj.excess, 5_153_062); // 0.005153 TAO
         // chain buy at ≈ 0.04 → ≈ 0.1288 α
         let mut p = crate::schema::Pool {
             tao: TaoBalance::from_rao(40_000 * T),
@@ -406,13 +415,15 @@ mod tests {
             ..Default::default()
         };
         let (bought, fee) = pool::buy(Mechanism::Dynamic, &mut p, inj.excess, true).unwrap();
-        assert_eq!((bought / 100_000, fee), (1_288, 0));
+        assert_eq!((bought, fee), (128_826_533, 0)); // ≈ 0.1288 α
         // 4. alpha_out split of 1 α: owner 0.18, miners 0.41, root 0.075306, validators 0.334694
         let s = split_alpha_out(T, 11_796, rp, true);
         assert_eq!(s.owner, 179_995_422);
         assert_eq!(s.server, 410_002_289);
-        assert_eq!(s.root / 1_000, 75_306);
-        assert_eq!(s.validator / 1_000, 334_695); // 0.334694(6) rounds up at the 6th decimal
+        assert_eq!(s.root, 75_306_542);
+        // §10's 0.334694 is 0.41 − 0.075306 with the owner cut rounded to 0.18; exactly
+        // 0.410002289 − 0.075306542.
+        assert_eq!(s.validator, 334_695_747);
         assert_eq!(s.owner + s.server + s.root + s.validator, T);
         // at the epoch after 360 blocks: 147.6 / 120.49 / 27.11 / 64.8 α
         let two_dp = |x: u64| (360 * x + T / 200) / (T / 100);

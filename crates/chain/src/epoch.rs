@@ -85,6 +85,60 @@ pub struct EpochTotals {
     pub burned: u64,
 }
 
+/// A miner hotkey's share of the server pot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinerPayout {
+    /// The hotkey that earned the incentive.
+    pub hotkey: AccountId,
+    /// Its share of the server pot (alpha rao).
+    pub alpha: u64,
+    /// Where it was staked, as (hotkey, coldkey): the earning hotkey or the coldkey's
+    /// auto-stake hotkey. `None` when withheld from a subnet owner's hotkey.
+    pub staked_to: Option<(AccountId, AccountId)>,
+}
+
+/// What one root staker of a validator received of its root dividends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootStakerPayout {
+    /// The root staker's coldkey.
+    pub coldkey: AccountId,
+    /// Its pro-rata part of the root dividends after the take (alpha rao).
+    pub alpha: u64,
+    /// Claim type "swap": the TAO the alpha sold for, added to its root stake. `None`: kept as
+    /// alpha stake on the subnet.
+    pub tao: Option<u64>,
+}
+
+/// What one dividend receiver (a validator hotkey, or a childkey's parent) was paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatorPayout {
+    /// The hotkey.
+    pub hotkey: AccountId,
+    /// Its owner coldkey (receives the takes).
+    pub owner: AccountId,
+    /// Its share of the validator pot, take included.
+    pub alpha_dividends: u64,
+    /// The take of `alpha_dividends` staked to the owner; the rest went to its share pool.
+    pub alpha_take: u64,
+    /// Its share of the root pot, take included.
+    pub root_dividends: u64,
+    /// The take of `root_dividends`, staked in subnet alpha to the owner.
+    pub root_take: u64,
+    /// The rest of `root_dividends`, by root staker.
+    pub root_stakers: Vec<RootStakerPayout>,
+}
+
+/// Everything one epoch paid: the totals (also in the `EpochRun` event) and who got what.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpochReport {
+    /// The totals.
+    pub totals: EpochTotals,
+    /// Miner incentive, by hotkey (uid order).
+    pub miners: Vec<MinerPayout>,
+    /// Dividends, by receiving hotkey (key order).
+    pub validators: Vec<ValidatorPayout>,
+}
+
 fn yuma_params(st: &State<'_>, s: &Subnet, owner_uid: Option<u16>) -> Result<yuma::EpochParams> {
     let p = st.params()?;
     Ok(yuma::EpochParams {
@@ -108,15 +162,31 @@ fn yuma_params(st: &State<'_>, s: &Subnet, owner_uid: Option<u16>) -> Result<yum
     })
 }
 
-/// Runs the epoch of `netuid` with the pots drained from its pending emission.
-pub fn run_epoch(
-    st: &mut State<'_>,
+/// An epoch's inputs, gathered from state: what `yuma::epoch` is called with, plus the
+/// neurons whose outputs will be stored.
+#[derive(Debug, Clone)]
+pub struct PreparedEpoch {
+    /// The subnet.
+    pub netuid: NetUid,
+    /// Its neurons by uid, as read at the epoch.
+    pub neurons: Vec<Neuron>,
+    /// Yuma's parameters (from the subnet's hyperparameters and chain parameters).
+    pub params: yuma::EpochParams,
+    /// Yuma's inputs; `rao_emission` is E_ep = server + validator + root pots.
+    pub input: yuma::EpochInput,
+    /// Stored bonds and permits.
+    pub state: yuma::EpochState,
+}
+
+/// Gathers the epoch inputs of `netuid` for the drained `pots`.
+pub fn prepare_epoch(
+    st: &State<'_>,
     netuid: NetUid,
-    pots: PendingEmission,
+    pots: &PendingEmission,
     previous_epoch_block: u64,
-) -> Result<()> {
-    let mut subnet = st.subnet(netuid)?;
-    let mut nrs: Vec<Neuron> = neurons(st, netuid)?;
+) -> Result<PreparedEpoch> {
+    let subnet = st.subnet(netuid)?;
+    let nrs: Vec<Neuron> = neurons(st, netuid)?;
     let hotkeys: Vec<AccountId> = nrs.iter().map(|n| n.hotkey).collect();
     // Stake as Yuma sees it: own stake plus what parents lend, minus what is lent to children.
     let mut alpha_stake = Vec::with_capacity(nrs.len());
@@ -138,8 +208,8 @@ pub fn run_epoch(
         n: subnet.n,
         current_block: st.block(),
         last_mechanism_step_block: previous_epoch_block,
-        alpha_stake: alpha_stake.clone(),
-        tao_stake: root_stake.clone(),
+        alpha_stake,
+        tao_stake: root_stake,
         last_update: nrs.iter().map(|n| n.last_update).collect(),
         block_at_registration: nrs.iter().map(|n| n.registered_at).collect(),
         weights: nrs.iter().map(|n| n.weights.clone()).collect(),
@@ -155,15 +225,52 @@ pub fn run_epoch(
         validator_permits: nrs.iter().map(|n| n.validator_permit).collect(),
     };
     let params = yuma_params(st, &subnet, owner_uid)?;
-    let out = match yuma::epoch(&params, &input, &state) {
-        Ok(out) => out,
+    Ok(PreparedEpoch {
+        netuid,
+        neurons: nrs,
+        params,
+        input,
+        state,
+    })
+}
+
+/// Runs the epoch of `netuid` with the pots drained from its pending emission: gathers the
+/// inputs, calls `yuma::epoch`, stores its outputs and pays the pots out.
+pub fn run_epoch(
+    st: &mut State<'_>,
+    netuid: NetUid,
+    pots: PendingEmission,
+    previous_epoch_block: u64,
+) -> Result<EpochReport> {
+    let prepared = prepare_epoch(st, netuid, &pots, previous_epoch_block)?;
+    match yuma::epoch(&prepared.params, &prepared.input, &prepared.state) {
+        Ok(out) => pay_epoch(st, prepared, &pots, &out),
         Err(_) => {
             // Malformed inputs are a bug; keep the pots for the next epoch rather than lose them.
+            let mut subnet = st.subnet(netuid)?;
             subnet.pending = pots;
-            return st.put_subnet(&subnet);
+            st.put_subnet(&subnet)?;
+            Ok(EpochReport::default())
         }
-    };
-    // Store the outputs.
+    }
+}
+
+/// The part of an epoch after `yuma`: stores its outputs on the neurons, pays the pots out
+/// (chain.md §4.6) and emits `EpochRun`.
+pub fn pay_epoch(
+    st: &mut State<'_>,
+    prepared: PreparedEpoch,
+    pots: &PendingEmission,
+    out: &yuma::EpochOutput,
+) -> Result<EpochReport> {
+    let PreparedEpoch {
+        netuid,
+        neurons: mut nrs,
+        input,
+        ..
+    } = prepared;
+    let mut subnet = st.subnet(netuid)?;
+    let hotkeys: Vec<AccountId> = nrs.iter().map(|n| n.hotkey).collect();
     for (i, nr) in nrs.iter_mut().enumerate() {
         nr.active = out.active.get(i).copied().unwrap_or(false);
         nr.stake_weight = out.stake_weight.get(i).copied().unwrap_or(0);
@@ -177,15 +284,16 @@ pub fn run_epoch(
         let uid = Uid(u16::try_from(i).unwrap_or(u16::MAX));
         st.put::<Neurons>(&(netuid, uid), nr)?;
     }
-    let totals = pay(
+    let report = pay(
         st,
         &mut subnet,
         &hotkeys,
-        &alpha_stake,
-        &root_stake,
-        &out,
-        &pots,
+        &input.alpha_stake,
+        &input.tao_stake,
+        out,
+        pots,
     )?;
+    let totals = report.totals;
     st.emit(Event::EpochRun {
         netuid,
         emission: pots.total(),
@@ -195,7 +303,7 @@ pub fn run_epoch(
         owner_cut: AlphaBalance::from_rao(totals.owner_cut),
         burned: AlphaBalance::from_rao(totals.burned),
     });
-    Ok(())
+    Ok(report)
 }
 
 fn owner_of(st: &State<'_>, hotkey: &AccountId) -> Result<Option<AccountId>> {
@@ -208,63 +316,79 @@ fn take_of(st: &State<'_>, hotkey: &AccountId) -> Result<u16> {
 
 /// Pays a validator's root dividends (after its take) to its root stakers pro rata to their
 /// root stake: "keep" stakers get the alpha as stake on the subnet; "swap" stakers (the
-/// default) have it sold, fee-free, and the TAO added to their root stake. Returns the alpha
-/// paid out (sold alpha leaves alpha_out with the sale, which the epoch's bookkeeping expects).
-fn pay_root_stakers(st: &mut State<'_>, hk: &AccountId, netuid: NetUid, alpha: u64) -> Result<u64> {
+/// default) have it sold, fee-free, and the TAO added to their root stake. Returns what each
+/// staker got (sold alpha leaves alpha_out with the sale, which the epoch's bookkeeping expects).
+fn pay_root_stakers(
+    st: &mut State<'_>,
+    hk: &AccountId,
+    netuid: NetUid,
+    alpha: u64,
+) -> Result<Vec<RootStakerPayout>> {
     let stakers = shares::stakers(st, hk, NetUid::ROOT)?;
     let total: u64 = stakers
         .iter()
         .map(|(_, v)| v.rao())
         .fold(0, u64::saturating_add);
-    let mut given: u64 = 0;
-    let mut swappers: Vec<(AccountId, u64)> = Vec::new();
+    // (payout, sold for TAO)
+    let mut paid: Vec<(RootStakerPayout, bool)> = Vec::new();
+    let mut swap_alpha: u64 = 0;
     for (c, v) in stakers {
         let part = pool::mul_div(alpha, v.rao(), total).unwrap_or(0);
         if part == 0 {
             continue;
         }
-        given = given.saturating_add(part);
         let claim = st
             .get_or_default::<crate::storage::Coldkeys>(&c)?
             .root_claim;
-        if claim == crate::schema::RootClaimType::Keep {
+        let keep = claim == crate::schema::RootClaimType::Keep;
+        if keep {
             shares::credit(st, hk, netuid, &c, AlphaBalance::from_rao(part))?;
         } else {
-            swappers.push((c, part));
+            swap_alpha = swap_alpha.saturating_add(part);
         }
+        let payout = RootStakerPayout {
+            coldkey: c,
+            alpha: part,
+            tao: None,
+        };
+        paid.push((payout, !keep));
     }
-    let swap_alpha: u64 = swappers
-        .iter()
-        .map(|(_, p)| *p)
-        .fold(0, u64::saturating_add);
-    if swap_alpha == 0 {
-        return Ok(given);
-    }
-    match crate::staking::swap_alpha_for_tao(st, netuid, AlphaBalance::from_rao(swap_alpha), true) {
-        Ok((tao, _)) => {
-            let mut paid: u64 = 0;
-            for (c, part) in &swappers {
-                let tao_c = pool::mul_div(tao.rao(), *part, swap_alpha).unwrap_or(0);
-                let (root_alpha, _) = crate::staking::swap_tao_for_alpha(
-                    st,
-                    NetUid::ROOT,
-                    TaoBalance::from_rao(tao_c),
-                    true,
-                )?;
-                shares::credit(st, hk, NetUid::ROOT, c, root_alpha)?;
-                paid = paid.saturating_add(tao_c);
+    if swap_alpha > 0 {
+        let sale = crate::staking::swap_alpha_for_tao(
+            st,
+            netuid,
+            AlphaBalance::from_rao(swap_alpha),
+            true,
+        );
+        match sale {
+            Ok((tao, _)) => {
+                // The TAO is shared by cumulative rounding: each swapper gets its pro-rata part
+                // within a rao and the parts add up to the whole sale (no dust to recycle).
+                let (mut cum_alpha, mut sent) = (0u64, 0u64);
+                for (p, _) in paid.iter_mut().filter(|(_, swap)| *swap) {
+                    cum_alpha = cum_alpha.saturating_add(p.alpha);
+                    let upto = pool::mul_div(tao.rao(), cum_alpha, swap_alpha).unwrap_or(0);
+                    let tao_c = upto.saturating_sub(sent);
+                    sent = upto;
+                    let (root_alpha, _) = crate::staking::swap_tao_for_alpha(
+                        st,
+                        NetUid::ROOT,
+                        TaoBalance::from_rao(tao_c),
+                        true,
+                    )?;
+                    shares::credit(st, hk, NetUid::ROOT, &p.coldkey, root_alpha)?;
+                    p.tao = Some(tao_c);
+                }
             }
-            // Rounding dust of the sale is recycled.
-            crate::balances::recycle(st, tao.saturating_sub(TaoBalance::from_rao(paid)))?;
-        }
-        Err(_) => {
-            // A pool too thin to sell into: pay as "keep".
-            for (c, part) in &swappers {
-                shares::credit(st, hk, netuid, c, AlphaBalance::from_rao(*part))?;
+            Err(_) => {
+                // A pool too thin to sell into: pay as "keep".
+                for (p, _) in paid.iter().filter(|(_, swap)| *swap) {
+                    shares::credit(st, hk, netuid, &p.coldkey, AlphaBalance::from_rao(p.alpha))?;
+                }
             }
         }
     }
-    Ok(given)
+    Ok(paid.into_iter().map(|(p, _)| p).collect())
 }
 
 /// Pays one epoch; the pots are already counted in the subnet's alpha_out, so anything not
@@ -277,9 +401,11 @@ fn pay(
     root_stake: &[u64],
     out: &yuma::EpochOutput,
     pots: &PendingEmission,
-) -> Result<EpochTotals> {
+) -> Result<EpochReport> {
     let netuid = subnet.netuid;
     let mut t = EpochTotals::default();
+    let mut miners: Vec<MinerPayout> = Vec::new();
+    let mut validators: Vec<ValidatorPayout> = Vec::new();
     let mut server_pot = pots.server.rao();
     let mut val_pot = pots.validator.rao();
     let incentive_sum: u64 = out.incentive.iter().map(|&x| u64::from(x)).sum();
@@ -305,10 +431,20 @@ fn pay(
         let owner = owner_of(st, hk)?;
         if *hk == subnet.owner_hotkey || owner.as_ref() == Some(&subnet.owner) {
             withheld = withheld.saturating_add(share);
+            miners.push(MinerPayout {
+                hotkey: *hk,
+                alpha: share,
+                staked_to: None,
+            });
         } else if let Some(owner) = owner {
             let dest = crate::staking::auto_stake_hotkey(st, &owner, netuid)?.unwrap_or(*hk);
             shares::credit(st, &dest, netuid, &owner, AlphaBalance::from_rao(share))?;
             paid_server = paid_server.saturating_add(share);
+            miners.push(MinerPayout {
+                hotkey: *hk,
+                alpha: share,
+                staked_to: Some((dest, owner)),
+            });
         }
     }
     t.incentive = paid_server;
@@ -359,7 +495,17 @@ fn pay(
             continue;
         };
         let take = take_of(st, hk)?;
+        let mut v = ValidatorPayout {
+            hotkey: *hk,
+            owner,
+            alpha_dividends: 0,
+            alpha_take: 0,
+            root_dividends: 0,
+            root_take: 0,
+            root_stakers: Vec::new(),
+        };
         if alpha_div > 0 {
+            // The take is staked first, so its new shares share in the rest (as the reference).
             let cut = pool::mul_div(alpha_div, u64::from(take), u64::from(u16::MAX)).unwrap_or(0);
             shares::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(cut))?;
             shares::distribute_to_stakers(
@@ -369,14 +515,24 @@ fn pay(
                 AlphaBalance::from_rao(alpha_div.saturating_sub(cut)),
             )?;
             t.dividends = t.dividends.saturating_add(alpha_div);
+            v.alpha_dividends = alpha_div;
+            v.alpha_take = cut;
         }
         if root_div > 0 {
             let cut = pool::mul_div(root_div, u64::from(take), u64::from(u16::MAX)).unwrap_or(0);
             shares::credit(st, hk, netuid, &owner, AlphaBalance::from_rao(cut))?;
             let rest = root_div.saturating_sub(cut);
-            let given = pay_root_stakers(st, hk, netuid, rest)?;
+            v.root_stakers = pay_root_stakers(st, hk, netuid, rest)?;
+            let given = v
+                .root_stakers
+                .iter()
+                .map(|p| p.alpha)
+                .fold(0, u64::saturating_add);
             t.root_dividends = t.root_dividends.saturating_add(cut).saturating_add(given);
+            v.root_dividends = root_div;
+            v.root_take = cut;
         }
+        validators.push(v);
     }
     // Whatever was not credited (owner-hotkey incentive, rounding) leaves alpha_out.
     let distributed = t
@@ -401,7 +557,11 @@ fn pay(
     }
     st.put_subnet(&fresh)?;
     *subnet = fresh;
-    Ok(t)
+    Ok(EpochReport {
+        totals: t,
+        miners,
+        validators,
+    })
 }
 
 #[cfg(test)]
@@ -413,7 +573,7 @@ mod tests {
     const T: u64 = types::RAO_PER_TAO;
 
     /// chain.md §10 at the epoch: V1 (100,000 α + 10,000 TAO root), V2 (100,000 α), dividends
-    /// 0.5 each, P_val = 120.49 α, P_root = 27.11 α, τw = 0.18.
+    /// 0.5 each, P_val = 120.49 α, P_root = 27.11 α (the rounded pots), τw = 0.18.
     #[test]
     fn worked_example_dividend_split() {
         let v = [
@@ -434,22 +594,14 @@ mod tests {
             &v,
             crate::params::TAO_WEIGHT_018,
         );
-        let two_dp = |x: u64| (x + T / 200) / (T / 100);
-        assert_eq!(two_dp(s[0].0), 5_971); // 59.71 α
-        assert_eq!(two_dp(s[1].0), 6_078); // 60.78 α
-        assert_eq!(two_dp(s[0].1), 2_711); // 27.11 α
-        assert_eq!(s[1].1, 0);
-        // take 18% of V1's alpha dividends = 10.75 α; the rest 48.96 α
-        let take = pool::mul_div(s[0].0, 11_796, 65_535).unwrap();
-        assert_eq!(two_dp(take), 1_075);
-        assert_eq!(two_dp(s[0].0 - take), 4_896);
-        // nominators 20/50/30% of the rest: 9.79, 24.48, 14.69 α
-        let rest = s[0].0 - take;
-        assert_eq!(two_dp(rest * 2 / 10), 979);
-        assert_eq!(two_dp(rest * 5 / 10), 2_448);
-        assert_eq!(two_dp(rest * 3 / 10), 1_469);
-        // root take 4.88 α
-        assert_eq!(two_dp(pool::mul_div(s[0].1, 11_796, 65_535).unwrap()), 488);
+        // 59.71 / 60.78 α of the alpha pot (one rao of rounding dust); V1 alone takes the
+        // root pot, 27.11 α.
+        assert_eq!(
+            s,
+            vec![(59_707_631_318, 27_110_000_000), (60_782_368_681, 0)]
+        );
+        // The take, the share pools and the root stakers' claim are paid by `pay_epoch`:
+        // tests/worked_example.rs runs them on §10's whole situation.
     }
 
     use crate::hyperparams::HyperparamValue;
@@ -572,8 +724,11 @@ mod tests {
         let root_before = t
             .read(|st| shares::stake_of(st, &hk, NetUid::ROOT, &swapper))
             .rao();
-        let given = t.with(|st| pay_root_stakers(st, &hk, NET, 8 * T)).unwrap();
+        let paid = t.with(|st| pay_root_stakers(st, &hk, NET, 8 * T)).unwrap();
+        let given: u64 = paid.iter().map(|p| p.alpha).sum();
         assert_eq!(given, 8 * T);
+        let keeper_part = paid.iter().find(|p| p.coldkey == keeper).unwrap();
+        assert_eq!((keeper_part.alpha, keeper_part.tao), (2 * T, None));
         // the keeper holds a quarter as alpha on the subnet
         assert_eq!(
             t.read(|st| shares::stake_of(st, &hk, NET, &keeper)).rao(),

@@ -305,7 +305,7 @@ mod tests {
             40_000 * T + (s.amount_in - s.fee),
             1_000_000 * T - s.amount_out,
         );
-        assert_eq!(spot_price_rao(Mechanism::Dynamic, &after) / 1_000, 40_200);
+        assert_eq!(spot_price_rao(Mechanism::Dynamic, &after), 40_200_149); // 0.040200
     }
 
     /// chain.md §10: selling 1,000 α: fee 0.5035 α, ≈ 39.94 TAO out.

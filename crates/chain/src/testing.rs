@@ -71,13 +71,24 @@ impl TestChain {
 
     /// Adds a started subnet owned by acct(100) with owner hotkey acct(101).
     pub fn add_subnet(&mut self, netuid: NetUid, tao: u64, alpha: u64) {
+        self.add_subnet_with_owner_hotkey(netuid, &acct(101), tao, alpha);
+    }
+
+    /// Adds a started subnet owned by acct(100) with the given owner hotkey (uid 0).
+    pub fn add_subnet_with_owner_hotkey(
+        &mut self,
+        netuid: NetUid,
+        owner_hotkey: &AccountId,
+        tao: u64,
+        alpha: u64,
+    ) {
         self.with(|st| {
             balances::note_minted(st, TaoBalance::from_rao(tao))?;
             let mut s = subnets::create_subnet(
                 st,
                 netuid,
                 &acct(100),
-                &acct(101),
+                owner_hotkey,
                 TaoBalance::from_rao(tao),
                 AlphaBalance::from_rao(alpha),
             )?;
