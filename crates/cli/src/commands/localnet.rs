@@ -3,9 +3,9 @@
 //! It fetches the embedded model if needed, starts a dev node (`rustensor node --dev`) as a
 //! child process, sets the chain up through the `client` crate ([`setup`]: wallets, the
 //! text-generation and forecasting subnets, 2 validators and 4 miners of quality ranks 1..4 in
-//! each, stake), starts every miner, validator and the gateway as children of its own binary
-//! ([`procs`]), waits until the chain shows every miner's axon and the gateway answers, writes
-//! `BASE/localnet.json`, and then shows a live summary until Ctrl-C. With `--headless --epochs
+//! each, stake), starts every miner and the gateway as children of its own binary ([`procs`]),
+//! waits until the chain shows every miner's axon and the gateway answers, starts the
+//! validators, writes `BASE/localnet.json`, and then shows a live summary until Ctrl-C. With `--headless --epochs
 //! K` it instead waits until every validator has set weights on both subnets, lets K more
 //! epochs run, prints the summary (JSON with `--json`) and exits. Every child is stopped on
 //! exit, on Ctrl-C and on any error; see `docs/localnet.md`.
@@ -345,22 +345,33 @@ pub fn run(args: LocalnetArgs, _global: &GlobalArgs, out: &Output) -> CliResult 
         Err(e) => return Err(with_logs(e, &procs, &stop)),
     };
 
-    // The neurons and the gateway.
+    // Miners and the gateway first; validators once every miner serves, so that no validator
+    // scores a round without a miner that is still starting (its moving average would start
+    // a round behind).
     let mut ports = miner_ports.iter();
-    for n in plan.neurons.iter().filter(|_| !args.no_neurons) {
-        let w = plan.wallet_of(n)?;
-        let netuid = netuids.of(n.kind);
-        let child_args = match n.role {
-            Role::Miner => {
-                let port = *ports
-                    .next()
-                    .ok_or_else(|| CliError::new("localnet: a miner without a port"))?;
-                plan::miner_args(n, w, netuid, port, &ep)
+    let spawn_role =
+        |role: Role, procs: &mut Procs, ports: &mut std::slice::Iter<'_, u16>| -> CliResult {
+            for n in plan
+                .neurons
+                .iter()
+                .filter(|n| n.role == role && !args.no_neurons)
+            {
+                let w = plan.wallet_of(n)?;
+                let netuid = netuids.of(n.kind);
+                let child_args = match n.role {
+                    Role::Miner => {
+                        let port = *ports
+                            .next()
+                            .ok_or_else(|| CliError::new("localnet: a miner without a port"))?;
+                        plan::miner_args(n, w, netuid, port, &ep)
+                    }
+                    Role::Validator => plan::validator_args(n, w, netuid, &ep),
+                };
+                procs.spawn(&n.process_name(w), &child_args)?;
             }
-            Role::Validator => plan::validator_args(n, w, netuid, &ep),
+            Ok(())
         };
-        procs.spawn(&n.process_name(w), &child_args)?;
-    }
+    spawn_role(Role::Miner, &mut procs, &mut ports)?;
     if !args.no_neurons {
         procs.spawn(
             "gateway",
@@ -379,6 +390,8 @@ pub fn run(args: LocalnetArgs, _global: &GlobalArgs, out: &Output) -> CliResult 
         if let Err(e) = ready {
             return Err(with_logs(e, &procs, &stop));
         }
+        out.note("Starting the validators...");
+        spawn_role(Role::Validator, &mut procs, &mut ports)?;
     }
     timings.ready = Some(secs(start));
 

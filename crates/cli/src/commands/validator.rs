@@ -78,6 +78,23 @@ fn secs(what: &str, s: f64) -> CliResult<Duration> {
     })
 }
 
+/// Serves the validator's `/metrics` on 127.0.0.1:`port` when a port is given.
+async fn serve_metrics<S: Subnet>(
+    v: &Validator<S>,
+    port: Option<u16>,
+) -> CliResult<Option<std::net::SocketAddr>> {
+    match port {
+        Some(p) => Ok(Some(
+            subnets::metrics::serve(
+                miner::metrics_addr(p),
+                subnets::metrics::router(v.metrics()),
+            )
+            .await?,
+        )),
+        None => Ok(None),
+    }
+}
+
 /// Rounds until a signal; weights every `tempo_rounds` rounds.
 async fn drive<S: Subnet>(
     mut v: Validator<S>,
@@ -297,17 +314,7 @@ pub fn run(args: ValidatorArgs, global: &GlobalArgs, out: &Output) -> CliResult 
                     ..ForecastConfig::default()
                 })?);
                 let v = Validator::new(subnet, mg.clone(), sink, dendrite, config)?;
-                let metrics = match args.metrics_port {
-                    Some(p) => Some(
-                        subnets::metrics::serve(
-                            miner::metrics_addr(p),
-                            subnets::metrics::router(v.metrics()),
-                        )
-                        .await?,
-                    ),
-                    None => None,
-                };
-                announce(metrics);
+                announce(serve_metrics(&v, args.metrics_port).await?);
                 drive(v, interval, tempo_rounds, json).await
             }
             SubnetKind::Text => {
@@ -327,17 +334,7 @@ pub fn run(args: ValidatorArgs, global: &GlobalArgs, out: &Output) -> CliResult 
                     },
                 ));
                 let v = Validator::new(subnet, mg.clone(), sink, dendrite, config)?;
-                let metrics = match args.metrics_port {
-                    Some(p) => Some(
-                        subnets::metrics::serve(
-                            miner::metrics_addr(p),
-                            subnets::metrics::router(v.metrics()),
-                        )
-                        .await?,
-                    ),
-                    None => None,
-                };
-                announce(metrics);
+                announce(serve_metrics(&v, args.metrics_port).await?);
                 drive(v, interval, tempo_rounds, json).await
             }
         }

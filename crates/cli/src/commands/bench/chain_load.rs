@@ -599,6 +599,39 @@ async fn sudo_set(
     Ok(())
 }
 
+/// Sends one call per hotkey from `signer` (consecutive nonces, one batch) and waits until the
+/// last is final.
+async fn send_each(
+    s: &Session,
+    signer: &Keypair,
+    hotkeys: &[AccountId],
+    call: impl Fn(&AccountId) -> Call,
+) -> CliResult {
+    let who = signer.account_id();
+    let base = s
+        .client
+        .call(|c| async move { c.account_next_index(who).await })
+        .await
+        .map_err(err("reading a nonce"))?;
+    let txs: Vec<String> = hotkeys
+        .iter()
+        .enumerate()
+        .map(|(i, hotkey)| {
+            let tx = Transaction::sign(
+                signer,
+                base + i as u64,
+                TaoBalance::ZERO,
+                call(hotkey),
+                &s.chain,
+            );
+            encode_hex(&tx.encode())
+        })
+        .collect();
+    let n = txs.len() as u64;
+    submit_all(&s.url, Arc::new(txs), 1, 512).await?;
+    wait_nonce(&s.client, who, base + n).await
+}
+
 /// Gives `ids` validator permits: raises the subnet's validator limit to fit them beside the
 /// owner, stakes 1 TAO on each from //Alice, and waits two epochs (permits go by stake at
 /// each epoch).
@@ -621,33 +654,12 @@ async fn grant_permits(
         "Staking on {} hotkeys and waiting two epochs for their validator permits...",
         ids.len()
     ));
-    let who = alice.account_id();
-    let base = s
-        .client
-        .call(|c| async move { c.account_next_index(who).await })
-        .await
-        .map_err(err("reading a nonce"))?;
-    let stakes: Vec<String> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, hotkey)| {
-            let tx = Transaction::sign(
-                alice,
-                base + i as u64,
-                TaoBalance::ZERO,
-                Call::AddStake {
-                    hotkey: *hotkey,
-                    netuid,
-                    amount_staked: TaoBalance::from_rao(1_000_000_000),
-                },
-                &s.chain,
-            );
-            encode_hex(&tx.encode())
-        })
-        .collect();
-    let count = stakes.len() as u64;
-    submit_all(&s.url, Arc::new(stakes), 1, 512).await?;
-    wait_nonce(&s.client, who, base + count).await?;
+    send_each(s, alice, ids, |hotkey| Call::AddStake {
+        hotkey: *hotkey,
+        netuid,
+        amount_staked: TaoBalance::from_rao(1_000_000_000),
+    })
+    .await?;
     let tempo = s
         .client
         .call(|c| async move { c.hyperparams(netuid).await })
@@ -712,32 +724,11 @@ async fn register_hotkeys(
             missing.len(),
             netuid.0
         ));
-        let who = alice.account_id();
-        let base = s
-            .client
-            .call(|c| async move { c.account_next_index(who).await })
-            .await
-            .map_err(err("reading a nonce"))?;
-        let regs: Vec<String> = missing
-            .iter()
-            .enumerate()
-            .map(|(i, hotkey)| {
-                let tx = Transaction::sign(
-                    alice,
-                    base + i as u64,
-                    TaoBalance::ZERO,
-                    Call::BurnedRegister {
-                        netuid,
-                        hotkey: *hotkey,
-                    },
-                    &s.chain,
-                );
-                encode_hex(&tx.encode())
-            })
-            .collect();
-        let n = regs.len() as u64;
-        submit_all(&s.url, Arc::new(regs), 1, 512).await?;
-        wait_nonce(&s.client, who, base + n).await?;
+        send_each(s, alice, &missing, |hotkey| Call::BurnedRegister {
+            netuid,
+            hotkey: *hotkey,
+        })
+        .await?;
     }
     let meta = s
         .client
