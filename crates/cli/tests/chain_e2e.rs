@@ -57,6 +57,20 @@ fn start_node() -> NodeProc {
 }
 
 impl NodeProc {
+    /// What transactions for this chain are signed against.
+    fn chain_id(&self) -> ChainId {
+        let id = self.call("system_chainId", json!([]))["result"].clone();
+        ChainId {
+            genesis_hash: id["genesis_hash"]
+                .as_str()
+                .unwrap()
+                .parse::<rpc::Hash>()
+                .unwrap()
+                .0,
+            spec_version: id["spec_version"].as_u64().unwrap() as u32,
+        }
+    }
+
     fn url(&self) -> String {
         format!("ws://127.0.0.1:{}", self.port)
     }
@@ -338,16 +352,7 @@ fn healthy(node: &NodeProc) {
 #[test]
 fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
     let node = start_node();
-    let id = node.call("system_chainId", json!([]))["result"].clone();
-    let chain = ChainId {
-        genesis_hash: id["genesis_hash"]
-            .as_str()
-            .unwrap()
-            .parse::<rpc::Hash>()
-            .unwrap()
-            .0,
-        spec_version: id["spec_version"].as_u64().unwrap() as u32,
-    };
+    let chain = node.chain_id();
     let alice = keys::Keypair::from_uri("//Alice").unwrap();
     let bob = keys::Keypair::from_uri("//Bob").unwrap().account_id();
     let transfer = Call::TransferKeepAlive {
@@ -549,16 +554,7 @@ fn alpha_of(w: &Path, node: &NodeProc, coldkey: &str, hotkey: &str, netuid: u64)
 
 /// Signs `call` with `signer`, submits it over RPC and waits until it is in a finalized block.
 fn submit_and_wait(node: &NodeProc, signer: &keys::Keypair, call: Call) -> Value {
-    let id = node.call("system_chainId", json!([]))["result"].clone();
-    let chain = ChainId {
-        genesis_hash: id["genesis_hash"]
-            .as_str()
-            .unwrap()
-            .parse::<rpc::Hash>()
-            .unwrap()
-            .0,
-        spec_version: id["spec_version"].as_u64().unwrap() as u32,
-    };
+    let chain = node.chain_id();
     let nonce = node.call(
         "system_accountNextIndex",
         json!([signer.account_id().to_string()]),

@@ -199,6 +199,7 @@ impl<SM: StateMachine> Shared<SM> {
             if heads.best.height < r.height {
                 heads.best = r;
             }
+            self.metrics.best(heads.best.height);
         }
         let snapshot = self.executor.db().snapshot()?;
         let machine = self.executor.machine();
@@ -214,10 +215,6 @@ impl<SM: StateMachine> Shared<SM> {
             block.transactions.len(),
             commit,
         );
-        {
-            let heads = lock(&self.heads);
-            self.metrics.best(heads.best.height);
-        }
         tracing::debug!(
             height = head.height,
             txs = block.transactions.len(),

@@ -599,6 +599,34 @@ async fn sudo_set(
     Ok(())
 }
 
+/// A signed set_weights to every uid of `dests`, with pseudo-random weights varied by `seed`
+/// (so repeated submissions differ).
+fn set_weights(
+    key: &Keypair,
+    nonce: u64,
+    netuid: NetUid,
+    dests: &[u16],
+    seed: u64,
+    chain: &ChainId,
+) -> Transaction {
+    let weights = dests
+        .iter()
+        .map(|d| (((seed + 1) * 2_654_435_761 + u64::from(*d) * 40_503) % 65_535) as u16 + 1)
+        .collect();
+    Transaction::sign(
+        key,
+        nonce,
+        TaoBalance::ZERO,
+        Call::SetWeights {
+            netuid,
+            dests: dests.to_vec(),
+            weights,
+            version_key: u64::MAX,
+        },
+        chain,
+    )
+}
+
 /// Sends one call per hotkey from `signer` (consecutive nonces, one batch) and waits until the
 /// last is final.
 async fn send_each(
@@ -830,23 +858,7 @@ pub fn metagraph(args: MetagraphArgs, out: &Output) -> CliResult {
                 .zip(&nonces)
                 .enumerate()
                 .map(|(k, (key, nonce))| {
-                    let weights = dests
-                        .iter()
-                        .map(|d| ((k as u64 * 7_919 + u64::from(*d) * 104_729) % 65_535) as u16 + 1)
-                        .collect();
-                    let tx = Transaction::sign(
-                        key,
-                        *nonce,
-                        TaoBalance::ZERO,
-                        Call::SetWeights {
-                            netuid,
-                            dests: dests.clone(),
-                            weights,
-                            version_key: u64::MAX,
-                        },
-                        &chain,
-                    );
-                    encode_hex(&tx.encode())
+                    encode_hex(&set_weights(key, *nonce, netuid, &dests, k as u64, &chain).encode())
                 })
                 .collect();
             submit_all(&s.url, Arc::new(signed), 1, 512).await?;
@@ -1025,22 +1037,12 @@ pub fn weights(args: WeightsArgs, out: &Output) -> CliResult {
         let signed = sign_all(count, |k| {
             let i = k % validators;
             let round = (k / validators) as u64;
-            let weights = dests
-                .iter()
-                .map(|d| {
-                    (((k as u64 + 1) * 2_654_435_761 + u64::from(*d) * 40_503) % 65_535) as u16 + 1
-                })
-                .collect();
-            Transaction::sign(
+            set_weights(
                 &hotkeys[i],
                 nonces[i] + round,
-                TaoBalance::ZERO,
-                Call::SetWeights {
-                    netuid,
-                    dests: dests.clone(),
-                    weights,
-                    version_key: u64::MAX,
-                },
+                netuid,
+                &dests,
+                k as u64,
                 &chain,
             )
         });
