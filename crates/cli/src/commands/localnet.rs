@@ -619,7 +619,7 @@ fn start_network(
         force: true,
     })?;
     if let Some(first) = nodes.first_mut() {
-        network::set_rpc_port(&first.config, rpc_port)?;
+        node::spec::set_rpc_port(&first.config, rpc_port)?;
         first.rpc = format!("ws://127.0.0.1:{rpc_port}");
     }
     for n in &nodes {
