@@ -9,10 +9,14 @@
 //!   keys, chain spec and node configs (the formats of `node::spec`), and its supervision;
 //! - [`localnet`]: the whole network (a dev node or such a network, two subnets, miners,
 //!   validators, gateway): start, chain setup, readiness, live summary, stop on drop;
+//! - [`load`]: the chain load generator (funding, signing, batched submission, finalized
+//!   transactions per second) behind `bench transfers|weights|metagraph` and the
+//!   `network_load` example;
 //! - [`stop`]: stopping on Ctrl-C or SIGTERM; [`ports`]: free loopback ports;
 //! - [`error`]: [`DevnetError`], each with a hint.
 
 pub mod error;
+pub mod load;
 pub mod localnet;
 pub mod network;
 pub mod ports;
