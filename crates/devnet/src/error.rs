@@ -192,9 +192,15 @@ pub enum DevnetError {
     /// A load run went wrong (the node under load misbehaved or was too slow).
     #[error("{0}")]
     Load(String),
-    /// A Python environment or process for a benchmark failed.
+    /// The Python venv for a benchmark could not be made.
+    #[error("cannot prepare the Python bittensor venv: {0}")]
+    Venv(String),
+    /// A benchmark's axon process did not start or serve.
     #[error("{0}")]
-    Python(String),
+    AxonProcess(String),
+    /// The axon load generator failed.
+    #[error(transparent)]
+    Neuron(#[from] neuron::Error),
 }
 
 impl DevnetError {
@@ -221,9 +227,12 @@ impl DevnetError {
             Self::Exited { log, .. } => {
                 return Some(format!("the whole log is {}", log.display()));
             }
-            Self::Interrupted | Self::Load(_) | Self::Json { .. } | Self::Runtime(_) => {
-                return None;
-            }
+            Self::Interrupted
+            | Self::Load(_)
+            | Self::Json { .. }
+            | Self::Runtime(_)
+            | Self::AxonProcess(_)
+            | Self::Neuron(_) => return None,
             Self::AlreadyRunning { .. } => {
                 "stop it with Ctrl-C, or pass another --base-path; if it is gone, delete that file"
             }
@@ -246,7 +255,7 @@ impl DevnetError {
             Self::Model(e) => return e.hint().map(str::to_owned),
             Self::Http(_) => "check the machine's TLS and proxy settings",
             Self::NotRegistered { .. } => "check the subnet's burn and registration settings",
-            Self::Python(_) => {
+            Self::Venv(_) => {
                 "pass --python PATH to a Python with bittensor==10.5.0, or --no-python"
             }
         };

@@ -12,9 +12,12 @@
 //! - [`load`]: the chain load generator (funding, signing, batched submission, finalized
 //!   transactions per second) behind `bench transfers|weights|metagraph` and the
 //!   `network_load` example;
+//! - [`child_axon`]: axons in child processes for `bench axon`: ours, and a Python bittensor
+//!   one from a venv made with pip (tooling kept out of the protocol crate `neuron`);
 //! - [`stop`]: stopping on Ctrl-C or SIGTERM; [`ports`]: free loopback ports;
 //! - [`error`]: [`DevnetError`], each with a hint.
 
+pub mod child_axon;
 pub mod error;
 pub mod load;
 pub mod localnet;

@@ -18,11 +18,10 @@
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
 use clap::{Args, Subcommand};
+use devnet::DevnetError;
+use devnet::child_axon::{ensure_bittensor_venv, run_child_axon_bench, run_python_axon_bench};
 use devnet::load::{self, bench as chain_bench};
-use neuron::bench::{
-    BenchConfig, ensure_bittensor_venv, run_child_axon_bench, run_python_axon_bench,
-    serve_bench_axon,
-};
+use neuron::bench::{BenchConfig, serve_bench_axon};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -249,20 +248,23 @@ fn print_metagraph(report: &chain_bench::MetagraphReport, out: &Output) {
     ));
 }
 
-fn failed(what: &str) -> impl Fn(neuron::Error) -> CliError + '_ {
-    move |error| CliError::new(format!("{what}: {error}"))
+fn failed(what: &str) -> impl Fn(DevnetError) -> CliError + '_ {
+    move |error| {
+        let hint = error.hint();
+        let e = CliError::new(format!("{what}: {error}"));
+        match hint {
+            Some(h) => e.with_hint(h),
+            None => e,
+        }
+    }
 }
 
 fn axon(args: AxonArgs, out: &Output) -> CliResult {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| CliError::new(format!("cannot start the async runtime: {error}")))?;
+    let runtime = runtime()?;
     if let Some(port) = args.serve {
         return runtime
             .block_on(serve_bench_axon(port))
-            .map_err(failed("the benchmark axon stopped"));
+            .map_err(|e| CliError::new(format!("the benchmark axon stopped: {e}")));
     }
     let config = BenchConfig {
         concurrency: args.concurrency.clone(),
@@ -293,12 +295,7 @@ fn axon(args: AxonArgs, out: &Output) -> CliResult {
                     "Preparing a venv with bittensor==10.5.0 in {}...",
                     venv.display()
                 ));
-                ensure_bittensor_venv(&venv).map_err(|error| {
-                    CliError::new(format!("cannot prepare the Python bittensor venv: {error}"))
-                        .with_hint(
-                            "pass --python PATH to a Python with bittensor==10.5.0, or --no-python",
-                        )
-                })?
+                ensure_bittensor_venv(&venv)?
             }
         };
         out.note("Measuring the Python bittensor 10.5.0 axon...");
