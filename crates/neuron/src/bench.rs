@@ -293,7 +293,8 @@ pub async fn run_axon_bench(cfg: &BenchConfig) -> Result<BenchReport, Error> {
 }
 
 /// Serve the benchmark axon (//Bob, [`Echo`]) on `127.0.0.1:port` and print `READY`, for
-/// a child process started by [`run_child_axon_bench`]. Returns when stdin closes.
+/// a child process (`devnet::child_axon::run_child_axon_bench` starts one). Returns when stdin
+/// closes.
 pub async fn serve_bench_axon(port: u16) -> Result<(), Error> {
     let bob = keys::Keypair::from_uri("//Bob").map_err(|e| Error::Other(e.to_string()))?;
     let axon = Axon::new(bob, AxonConfig::loopback(port))

@@ -69,7 +69,8 @@ pub fn run(command: BenchCommand, out: &Output) -> CliResult {
                 count: args.count,
             };
             let target = args.target.resolve()?;
-            let report = runtime()?.block_on(chain_bench::transfers(&target, &options, &note))?;
+            let report = super::net::runtime()?
+                .block_on(chain_bench::transfers(&target, &options, &note))?;
             print(&report, out);
             Ok(())
         }
@@ -80,7 +81,8 @@ pub fn run(command: BenchCommand, out: &Output) -> CliResult {
                 netuid: args.netuid,
             };
             let target = args.target.resolve()?;
-            let report = runtime()?.block_on(chain_bench::weights(&target, &options, &note))?;
+            let report =
+                super::net::runtime()?.block_on(chain_bench::weights(&target, &options, &note))?;
             print(&report, out);
             Ok(())
         }
@@ -92,7 +94,8 @@ pub fn run(command: BenchCommand, out: &Output) -> CliResult {
                 netuid: args.netuid,
             };
             let target = args.target.resolve()?;
-            let report = runtime()?.block_on(chain_bench::metagraph(&target, &options, &note))?;
+            let report = super::net::runtime()?
+                .block_on(chain_bench::metagraph(&target, &options, &note))?;
             print_metagraph(&report, out);
             Ok(())
         }
@@ -183,14 +186,6 @@ fn note(text: &str) {
     eprintln!("{text}");
 }
 
-fn runtime() -> CliResult<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))
-}
-
 fn print(report: &chain_bench::Report, out: &Output) {
     if out.is_json() {
         out.json(report);
@@ -260,7 +255,7 @@ fn failed(what: &str) -> impl Fn(DevnetError) -> CliError + '_ {
 }
 
 fn axon(args: AxonArgs, out: &Output) -> CliResult {
-    let runtime = runtime()?;
+    let runtime = super::net::runtime()?;
     if let Some(port) = args.serve {
         return runtime
             .block_on(serve_bench_axon(port))
