@@ -335,3 +335,65 @@ pub async fn wait_for_stop() {
     }
     let _ = tokio::signal::ctrl_c().await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An API server that serves nothing and reports the address it was given.
+    struct NoApi;
+
+    impl ApiServer for NoApi {
+        type Handle = ();
+
+        async fn start(
+            self,
+            _node: Node<ChainMachine>,
+            _chain_id: ChainId,
+            addr: SocketAddr,
+        ) -> Result<(SocketAddr, ()), ApiError> {
+            Ok((addr, ()))
+        }
+    }
+
+    #[test]
+    fn a_dev_node_assembles_with_its_api_and_metrics() {
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = GenesisConfig::dev(chain::Preset::Fast).unwrap();
+        let rpc_addr = SocketAddr::from(([127, 0, 0, 1], 9));
+        let mut config = LaunchConfig::dev(
+            genesis.clone(),
+            dir.path().to_path_buf(),
+            rpc_addr,
+            Duration::from_millis(250),
+        );
+        config.prometheus_port = Some(0);
+        let machine = ChainMachine::new(genesis).unwrap();
+        let expected = machine.chain_id();
+        let runtime = runtime_config(dir.path());
+        commonware_runtime::tokio::Runner::new(runtime).start(|context| async move {
+            let running = assemble(context, config, machine, NoApi).await.unwrap();
+            let info = &running.info;
+            assert_eq!(
+                info.rpc, rpc_addr,
+                "the API server's bound address is reported"
+            );
+            assert_eq!(info.chain_id, expected);
+            assert!(info.network.is_none());
+            assert!(info.metrics.is_some_and(|a| a.port() != 0));
+            assert!(dir.path().join("state.redb").is_file());
+        });
+    }
+
+    #[test]
+    fn errors_point_at_the_setting_to_change() {
+        let api = |from_file| LaunchError::Api {
+            reason: "address in use".into(),
+            from_file,
+        };
+        assert!(api(true).hint().unwrap().contains("rpc_port"));
+        assert!(api(false).hint().unwrap().contains("--rpc-port"));
+        let e = LaunchError::from(ConfigError::BadGenesis("x".into()));
+        assert_eq!(e.hint(), Some("check the chain spec"));
+    }
+}
