@@ -77,8 +77,8 @@ fn python_bt_pw_variable_unlocks_the_coldkey() {
     // The variable the Python wallet reads for this keyfile, as `Keyfile.save_password_to_env`
     // writes it: base64(password XOR name).
     let given = format!("{}/vector_wallet/coldkey", root.path().display());
-    let name = keys::env_password::var_name(&given);
-    let value = keys::env_password::encode(&name, VECTOR_COLDKEY_PASSWORD);
+    let name = wallet::env_password::var_name(&given);
+    let value = wallet::env_password::encode(&name, VECTOR_COLDKEY_PASSWORD);
     let unlocked = rustensor(
         root.path(),
         &["--json", "wallet", "inspect", "--name", "vector_wallet"],

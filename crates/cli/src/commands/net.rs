@@ -8,9 +8,10 @@ use chain::{Call, TxOutcome};
 use clap::Args;
 use client::views::{DryRunView, TxInclusion};
 use client::{Client, ClientError, TxOptions, Wait};
-use keys::{KdfParams, Keypair, Wallet};
+use keys::Keypair;
 use serde::Serialize;
 use types::{AccountId, TaoBalance};
+use wallet::{KdfParams, Wallet};
 
 use crate::GlobalArgs;
 use crate::error::{CliError, CliResult};
@@ -105,7 +106,7 @@ impl<'a> Keys<'a> {
     }
 
     fn wallet(&self) -> CliResult<Wallet> {
-        keys::wallet::check_name("wallet", &self.args.name)?;
+        wallet::folder::check_name("wallet", &self.args.name)?;
         Ok(Wallet::new(self.root.clone(), &self.args.name))
     }
 

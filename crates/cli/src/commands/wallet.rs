@@ -9,10 +9,11 @@ use crate::error::{CliError, CliResult};
 use crate::output::Output;
 use crate::password;
 use clap::{Args, Subcommand};
-use keys::{KdfParams, Keypair, Wallet};
+use keys::Keypair;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use types::AccountId;
+use wallet::{KdfParams, Wallet};
 
 /// Default wallet and hotkey name, as in btcli.
 const DEFAULT_NAME: &str = "default";
@@ -543,7 +544,7 @@ fn show_mnemonic(ctx: &Context<'_>, what: &str, mnemonic: &str) {
 }
 
 fn list(ctx: &Context<'_>) -> CliResult {
-    let wallets = keys::list_wallets(&ctx.root)?;
+    let wallets = wallet::list_wallets(&ctx.root)?;
     let json: Vec<WalletJson> = wallets
         .iter()
         .map(|w| WalletJson {

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The vector wallet folder written by Python bittensor-wallet 4.1.1 (kept in the keys crate).
+/// The vector wallet folder written by Python bittensor-wallet 4.1.1 (kept in the wallet crate).
 pub fn vector_wallets() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../keys/tests/data")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../wallet/tests/data")
 }
 
 pub const VECTOR_COLDKEY: &str = "5H93oS7KfC1Y4vUAMVqShLSBkBa6vLpqL4hxqLiy4NSdFtbW";
