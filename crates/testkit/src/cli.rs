@@ -135,8 +135,13 @@ impl Cli {
 
     /// Runs a command with `RUSTENSOR_PASSWORD` set.
     pub fn run_with_password(&self, password: &str, args: &[&str]) -> Result<Ran> {
+        self.run_with_env(&[("RUSTENSOR_PASSWORD", password)], args)
+    }
+
+    /// Runs a command with these environment variables set.
+    pub fn run_with_env(&self, env: &[(&str, &str)], args: &[&str]) -> Result<Ran> {
         let mut command = self.command(args);
-        command.env("RUSTENSOR_PASSWORD", password);
+        command.envs(env.iter().copied());
         self.output(args, command)
     }
 
