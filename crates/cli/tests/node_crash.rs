@@ -141,27 +141,13 @@ async fn load(
     sent
 }
 
-/// Keeps the node's base path (data and logs) for inspection if the test panics.
-struct KeepOnPanic(Option<tempfile::TempDir>);
-
-impl Drop for KeepOnPanic {
-    fn drop(&mut self) {
-        if std::thread::panicking()
-            && let Some(dir) = self.0.take()
-        {
-            eprintln!("node data and logs kept in {}", dir.keep().display());
-        }
-    }
-}
-
 #[test]
 fn node_survives_sigkill_under_load() {
     let seed = testkit::rng::seed_from_env("RUSTENSOR_CRASH_SEED");
     let mut rng = testkit::rng::seeded(seed);
-    let dir = tempfile::tempdir().unwrap();
-    // Node logs (`life-N.out`, `life-N.log`) stay in the base path when the test fails.
-    let guard = KeepOnPanic(Some(dir));
-    let dir = guard.0.as_ref().unwrap();
+    // Node data and logs (`life-N.out`, `life-N.log`) stay in the base path when the test
+    // fails.
+    let dir = testkit::KeptOnFailure::new().unwrap();
     let pairs: Arc<Vec<Keypair>> = Arc::new(
         SENDERS
             .iter()

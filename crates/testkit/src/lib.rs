@@ -13,13 +13,15 @@
 //! - [`localnet`]: [`Localnet`], `rustensor localnet` awaited through the files it writes.
 //! - [`rpc`]: [`Rpc`], JSON-RPC through `rustensor-client` (any method, malformed input too).
 //! - [`cli`]: [`Cli`], commands with a wallet folder and a node, their JSON and their refusals.
-//! - [`wallets`], [`http`], [`rng`] (one seeded generator), [`wait`].
+//! - [`wallets`], [`http`], [`rng`] (one seeded generator), [`wait`], [`dirs`] (a temporary
+//!   folder kept when the test fails).
 //!
 //! Every call returns [`Result`]; an error's `Debug` form carries a hint, so a test's
 //! `.unwrap()` says what to look at.
 
 pub mod cli;
 pub mod dev_node;
+pub mod dirs;
 mod error;
 pub mod http;
 pub mod localnet;
@@ -33,6 +35,7 @@ pub mod wallets;
 
 pub use cli::{Cli, Ran};
 pub use dev_node::{DevNode, DevNodeOptions};
+pub use dirs::KeptOnFailure;
 pub use error::{Result, TestkitError};
 pub use localnet::Localnet;
 pub use network::{NetworkNode, init_network};
