@@ -15,6 +15,9 @@ const CLEARED_ENV: [&str; 3] = [
     "RUSTENSOR_NETWORK",
 ];
 
+/// `--json` and btcli's spellings of it (the flag may be given once only).
+const JSON_FLAGS: [&str; 3] = ["--json", "--json-output", "--json-out"];
+
 /// The binary with a wallet folder and, for chain commands, a node.
 #[derive(Debug, Clone)]
 pub struct Cli {
@@ -145,7 +148,8 @@ impl Cli {
         self.output(args, command)
     }
 
-    /// Runs a command with `--json` (added unless given) that must succeed; its JSON.
+    /// Runs a command with `--json` (added unless given, also as `--json-output`) that must
+    /// succeed; its JSON.
     pub fn json(&self, args: &[&str]) -> Result<Value> {
         self.json_and_stderr(args).map(|(json, _)| json)
     }
@@ -153,7 +157,7 @@ impl Cli {
     /// Like [`Cli::json`], and also returns stderr (where previews and notes go).
     pub fn json_and_stderr(&self, args: &[&str]) -> Result<(Value, String)> {
         let mut all = args.to_vec();
-        if !all.contains(&"--json") {
+        if !all.iter().any(|a| JSON_FLAGS.contains(a)) {
             all.push("--json");
         }
         let ran = self.run(&all)?;
@@ -275,6 +279,8 @@ mod tests {
         assert_eq!(args, "--wallet-path /w ok --json");
         let args = cli.json(&["ok", "--json"]).unwrap()["args"].clone();
         assert_eq!(args, "--wallet-path /w ok --json");
+        let args = cli.json(&["ok", "--json-output"]).unwrap()["args"].clone();
+        assert_eq!(args, "--wallet-path /w ok --json-output");
         assert!(matches!(
             cli.json(&["noisy"]),
             Err(TestkitError::Json { .. })
