@@ -57,6 +57,17 @@ impl From<keys::Error> for CliError {
     }
 }
 
+impl From<wallet::Error> for CliError {
+    fn from(error: wallet::Error) -> Self {
+        let hint = error.hint().map(str::to_owned);
+        CliError {
+            message: error.to_string(),
+            hint,
+            exit_code: 1,
+        }
+    }
+}
+
 impl From<types::Error> for CliError {
     fn from(error: types::Error) -> Self {
         CliError::new(error.to_string()).with_hint(error.hint())

@@ -67,7 +67,7 @@ pub fn existing(
     if let Some(password) = unattended(password_file)? {
         return Ok(password);
     }
-    if let Some(password) = keys::env_password::from_env(keyfile)? {
+    if let Some(password) = wallet::env_password::from_env(keyfile)? {
         return Ok(password);
     }
     prompt(&format!("Enter the password for {what}: "))

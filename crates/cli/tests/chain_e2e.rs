@@ -5,165 +5,19 @@
 //! errors while the node keeps serving.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chain::{Call, ChainId, Transaction};
 use parity_scale_codec::{DecodeAll, Encode};
 use serde_json::{Value, json};
+use testkit::{Cli, DevNode, Proc, Rpc};
 use types::TaoBalance;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rustensor");
 
-/// A dev node process, killed on drop.
-struct NodeProc {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for NodeProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_node() -> NodeProc {
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["node", "--dev", "--tmp", "--rpc-port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert!(first.contains("JSON-RPC on"), "{first}");
-    // Keep draining so the node never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    NodeProc { child, port }
-}
-
-impl NodeProc {
-    /// What transactions for this chain are signed against.
-    fn chain_id(&self) -> ChainId {
-        let id = self.call("system_chainId", json!([]))["result"].clone();
-        ChainId {
-            genesis_hash: id["genesis_hash"]
-                .as_str()
-                .unwrap()
-                .parse::<rpc::Hash>()
-                .unwrap()
-                .0,
-            spec_version: id["spec_version"].as_u64().unwrap() as u32,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}", self.port)
-    }
-
-    /// One JSON-RPC call over plain HTTP (same port as WebSocket).
-    fn http(&self, body: &str) -> Value {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(
-            s,
-            "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-            body.len(),
-            body
-        )
-        .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        let body = resp.split("\r\n\r\n").nth(1).unwrap_or("");
-        serde_json::from_str(body).unwrap_or_else(|_| json!({ "raw": resp }))
-    }
-
-    fn call(&self, method: &str, params: Value) -> Value {
-        self.http(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
-        )
-    }
-}
-
-fn cli(wallets: &Path, node: &NodeProc, args: &[&str]) -> Value {
-    let out = Command::new(BIN)
-        .arg("--wallet-path")
-        .arg(wallets)
-        .args(args)
-        .args(["--network", &node.url(), "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "rustensor {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-fn regen(wallets: &Path, name: &str, cold: &str, hotkeys: &[(&str, &str)]) {
-    let root = wallets.to_str().unwrap();
-    let ok = Command::new(BIN)
-        .args([
-            "--wallet-path",
-            root,
-            "wallet",
-            "regen-coldkey",
-            "--name",
-            name,
-            "--uri",
-            cold,
-            "--no-password",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    for (hk, uri) in hotkeys {
-        let ok = Command::new(BIN)
-            .args([
-                "--wallet-path",
-                root,
-                "wallet",
-                "regen-hotkey",
-                "--name",
-                name,
-                "--hotkey",
-                hk,
-                "--uri",
-                uri,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            ok.status.success(),
-            "{}",
-            String::from_utf8_lossy(&ok.stderr)
-        );
-    }
+fn start_node() -> DevNode {
+    DevNode::start(Path::new(BIN)).unwrap()
 }
 
 fn netuid_created(sent: &Value) -> u64 {
@@ -180,76 +34,62 @@ fn whole_subnet_cycle_through_the_cli() {
     let node = start_node();
     let dir = tempfile::tempdir().unwrap();
     let w: PathBuf = dir.path().to_path_buf();
-    regen(
-        &w,
+    let cli = Cli::new(BIN, &w).on_network(node.url());
+    cli.regen_wallet(
         "owner",
         "//Alice",
         &[("owner", "//Alice//owner"), ("val", "//Alice//val")],
-    );
-    regen(&w, "m1", "//Bob", &[("default", "//Bob//miner")]);
-    regen(&w, "m2", "//Charlie", &[("default", "//Charlie//miner")]);
+    )
+    .unwrap();
+    cli.regen_wallet("m1", "//Bob", &[("default", "//Bob//miner")])
+        .unwrap();
+    cli.regen_wallet("m2", "//Charlie", &[("default", "//Charlie//miner")])
+        .unwrap();
 
-    let head = cli(&w, &node, &["chain", "head"]);
+    let head = cli.json(&["chain", "head"]).unwrap();
     assert!(head["best"]["height"].is_u64() && head["finalized"]["hash"].is_string());
     assert!(head["state_root"].as_str().unwrap().starts_with("0x"));
 
-    let sent = cli(
-        &w,
-        &node,
-        &[
+    let sent = cli
+        .json(&[
             "subnet", "create", "--name", "owner", "--hotkey", "owner", "-y",
-        ],
-    );
+        ])
+        .unwrap();
     let netuid = netuid_created(&sent).to_string();
-    cli(
-        &w,
-        &node,
-        &[
-            "subnet", "start", "--netuid", &netuid, "--name", "owner", "-y",
-        ],
-    );
-    cli(
-        &w,
-        &node,
-        &[
-            "subnet", "register", "--netuid", &netuid, "--name", "owner", "--hotkey", "val", "-y",
-        ],
-    );
-    cli(
-        &w,
-        &node,
-        &[
-            "subnet", "register", "--netuid", &netuid, "--name", "m1", "-y",
-        ],
-    );
-    cli(
-        &w,
-        &node,
-        &[
-            "subnet", "register", "--netuid", &netuid, "--name", "m2", "-y",
-        ],
-    );
-    cli(
-        &w,
-        &node,
-        &[
-            "stake",
-            "add",
-            "--netuid",
-            &netuid,
-            "--amount",
-            "50",
-            "--name",
-            "owner",
-            "--hotkey",
-            "val",
-            "--tolerance",
-            "10",
-            "-y",
-        ],
-    );
+    cli.json(&[
+        "subnet", "start", "--netuid", &netuid, "--name", "owner", "-y",
+    ])
+    .unwrap();
+    cli.json(&[
+        "subnet", "register", "--netuid", &netuid, "--name", "owner", "--hotkey", "val", "-y",
+    ])
+    .unwrap();
+    cli.json(&[
+        "subnet", "register", "--netuid", &netuid, "--name", "m1", "-y",
+    ])
+    .unwrap();
+    cli.json(&[
+        "subnet", "register", "--netuid", &netuid, "--name", "m2", "-y",
+    ])
+    .unwrap();
+    cli.json(&[
+        "stake",
+        "add",
+        "--netuid",
+        &netuid,
+        "--amount",
+        "50",
+        "--name",
+        "owner",
+        "--hotkey",
+        "val",
+        "--tolerance",
+        "10",
+        "-y",
+    ])
+    .unwrap();
 
-    let mg = cli(&w, &node, &["metagraph", "--netuid", &netuid]);
+    let mg = cli.json(&["metagraph", "--netuid", &netuid]).unwrap();
     let neurons = mg["neurons"].as_array().unwrap();
     assert_eq!(neurons.len(), 4, "owner, validator, two miners");
     let uid_of = |hk: &str| -> u64 {
@@ -270,7 +110,7 @@ fn whole_subnet_cycle_through_the_cli() {
     // Validator permits come with the next epoch after the stake.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let mg = cli(&w, &node, &["metagraph", "--netuid", &netuid]);
+        let mg = cli.json(&["metagraph", "--netuid", &netuid]).unwrap();
         let nv = mg["neurons"]
             .as_array()
             .unwrap()
@@ -284,30 +124,27 @@ fn whole_subnet_cycle_through_the_cli() {
         assert!(Instant::now() < deadline, "no validator permit: {nv}");
         std::thread::sleep(Duration::from_millis(300));
     }
-    cli(
-        &w,
-        &node,
-        &[
-            "weights",
-            "set",
-            "--netuid",
-            &netuid,
-            "--uids",
-            &uids,
-            "--weights",
-            "1,2",
-            "--name",
-            "owner",
-            "--hotkey",
-            "val",
-            "-y",
-        ],
-    );
+    cli.json(&[
+        "weights",
+        "set",
+        "--netuid",
+        &netuid,
+        "--uids",
+        &uids,
+        "--weights",
+        "1,2",
+        "--name",
+        "owner",
+        "--hotkey",
+        "val",
+        "-y",
+    ])
+    .unwrap();
 
     let start_epoch = mg["subnet"]["epoch_index"].as_u64().unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     let mg = loop {
-        let mg = cli(&w, &node, &["metagraph", "--netuid", &netuid]);
+        let mg = cli.json(&["metagraph", "--netuid", &netuid]).unwrap();
         if mg["subnet"]["epoch_index"].as_u64().unwrap() >= start_epoch + 2 {
             break mg;
         }
@@ -332,9 +169,11 @@ fn whole_subnet_cycle_through_the_cli() {
     assert!(nv["dividends"].as_u64().unwrap() > 0, "{nv}");
     assert!(n2["emission"].as_u64().unwrap() > 0 && nv["emission"].as_u64().unwrap() > 0);
 
-    let bal = cli(&w, &node, &["wallet", "balance", "--name", "owner"]);
+    let bal = cli.json(&["wallet", "balance", "--name", "owner"]).unwrap();
     assert!(bal["staked_tao_value"].as_u64().unwrap() > 0);
-    let ov = cli(&w, &node, &["wallet", "overview", "--name", "owner"]);
+    let ov = cli
+        .json(&["wallet", "overview", "--name", "owner"])
+        .unwrap();
     assert!(ov["registrations"].as_array().unwrap().len() >= 2);
 }
 
@@ -344,15 +183,16 @@ fn error_code(v: &Value) -> i64 {
         .unwrap_or_else(|| panic!("expected an error: {v}"))
 }
 
-fn healthy(node: &NodeProc) {
-    let h = node.call("system_health", json!([]));
+fn healthy(rpc: &Rpc) {
+    let h = rpc.response("system_health", json!([]));
     assert!(h["result"]["finalized"].is_u64(), "{h}");
 }
 
 #[test]
 fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
     let node = start_node();
-    let chain = node.chain_id();
+    let rpc = node.rpc();
+    let chain = rpc.chain_id().unwrap();
     let alice = keys::Keypair::from_uri("//Alice").unwrap();
     let bob = keys::Keypair::from_uri("//Bob").unwrap().account_id();
     let transfer = Call::TransferKeepAlive {
@@ -363,13 +203,13 @@ fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
 
     // garbage bytes
     assert_eq!(
-        error_code(&node.call("author_submitExtrinsic", json!(["0xdeadbeef"]))),
+        error_code(&rpc.response("author_submitExtrinsic", json!(["0xdeadbeef"]))),
         1010
     );
-    healthy(&node);
+    healthy(rpc);
     // not hex at all
     assert_eq!(
-        error_code(&node.call("author_submitExtrinsic", json!(["zz"]))),
+        error_code(&rpc.response("author_submitExtrinsic", json!(["zz"]))),
         -32602
     );
     // wrong signature (signed for another chain)
@@ -378,21 +218,21 @@ fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
         ..chain
     };
     let bad = Transaction::sign(&alice, 0, TaoBalance::ZERO, transfer.clone(), &other);
-    let r = node.call("author_submitExtrinsic", json!([hex(&bad)]));
+    let r = rpc.response("author_submitExtrinsic", json!([hex(&bad)]));
     assert_eq!(error_code(&r), 1010, "{r}");
-    healthy(&node);
+    healthy(rpc);
     // a good one, then the same nonce again after it is final
-    let nonce = node.call(
+    let nonce = rpc.response(
         "system_accountNextIndex",
         json!([alice.account_id().to_string()]),
     )["result"]
         .as_u64()
         .unwrap();
     let good = Transaction::sign(&alice, nonce, TaoBalance::ZERO, transfer.clone(), &chain);
-    let h = node.call("author_submitExtrinsic", json!([hex(&good)]));
+    let h = rpc.response("author_submitExtrinsic", json!([hex(&good)]));
     let hash = h["result"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while node.call("author_getTransaction", json!([hash]))["result"].is_null() {
+    while rpc.response("author_getTransaction", json!([hash]))["result"].is_null() {
         assert!(Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -403,7 +243,7 @@ fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
         transfer.clone(),
         &chain,
     );
-    let r = node.call("author_submitExtrinsic", json!([hex(&replay)]));
+    let r = rpc.response("author_submitExtrinsic", json!([hex(&replay)]));
     assert_eq!(error_code(&r), 1010, "{r}");
     assert!(
         r["error"]["message"].as_str().unwrap().contains("nonce"),
@@ -412,12 +252,12 @@ fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
     // oversized
     let big = format!("0x{}", "00".repeat(600 * 1024));
     assert_eq!(
-        error_code(&node.call("author_submitExtrinsic", json!([big]))),
+        error_code(&rpc.response("author_submitExtrinsic", json!([big]))),
         1012
     );
-    healthy(&node);
+    healthy(rpc);
     // a batch: each transaction gets its own result, in order; one bad entry refuses only itself
-    let next = node.call(
+    let next = rpc.response(
         "system_accountNextIndex",
         json!([alice.account_id().to_string()]),
     )["result"]
@@ -425,7 +265,7 @@ fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
         .unwrap();
     let first = Transaction::sign(&alice, next, TaoBalance::ZERO, transfer.clone(), &chain);
     let second = Transaction::sign(&alice, next + 1, TaoBalance::ZERO, transfer.clone(), &chain);
-    let r = node.call(
+    let r = rpc.response(
         "author_submitExtrinsics",
         json!([[hex(&first), "0xdeadbeef", "zz", hex(&bad), hex(&second)]]),
     );
@@ -445,13 +285,13 @@ fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
     assert!(results[4]["hash"].is_string(), "{r}");
     let too_many: Vec<String> = vec!["0x00".into(); rpc::MAX_BATCH + 1];
     assert_eq!(
-        error_code(&node.call("author_submitExtrinsics", json!([too_many]))),
+        error_code(&rpc.response("author_submitExtrinsics", json!([too_many]))),
         -32602
     );
-    healthy(&node);
+    healthy(rpc);
     // the raw block holding the earlier good transfer decodes to the block the node reports
-    let at = node.call("author_getTransaction", json!([hash]))["result"].clone();
-    let raw = node.call("chain_getRawBlock", json!([at["height"]]))["result"]
+    let at = rpc.response("author_getTransaction", json!([hash]))["result"].clone();
+    let raw = rpc.response("chain_getRawBlock", json!([at["height"]]))["result"]
         .as_str()
         .unwrap()
         .to_string();
@@ -461,71 +301,33 @@ fn bad_input_over_rpc_gets_errors_and_the_node_keeps_serving() {
         at["block_hash"].as_str().unwrap()
     );
     assert!(block.transactions.iter().any(|t| *t == good.encode()));
-    assert!(node.call("chain_getRawBlock", json!([1_000_000]))["result"].is_null());
+    assert!(rpc.response("chain_getRawBlock", json!([1_000_000]))["result"].is_null());
 
     // unknown method
-    assert_eq!(error_code(&node.call("nope_nothing", json!([]))), -32601);
+    assert_eq!(error_code(&rpc.response("nope_nothing", json!([]))), -32601);
     // malformed params: a string netuid, a bad address, missing params, not JSON at all
     assert_eq!(
-        error_code(&node.call("neuronInfo_getMetagraph", json!(["one"]))),
+        error_code(&rpc.response("neuronInfo_getMetagraph", json!(["one"]))),
         -32602
     );
     assert_eq!(
-        error_code(&node.call("state_getAccount", json!(["5Grw"]))),
+        error_code(&rpc.response("state_getAccount", json!(["5Grw"]))),
         -32602
     );
-    assert_eq!(error_code(&node.call("chain_getBlock", json!([]))), -32602);
-    assert_eq!(error_code(&node.http("{not json")), -32700);
+    assert_eq!(
+        error_code(&rpc.response("chain_getBlock", json!([]))),
+        -32602
+    );
+    assert_eq!(error_code(&rpc.raw("{not json").unwrap()), -32700);
     // unknown subnet is null, not an error
-    assert!(node.call("neuronInfo_getMetagraph", json!([999]))["result"].is_null());
-    healthy(&node);
+    assert!(rpc.response("neuronInfo_getMetagraph", json!([999]))["result"].is_null());
+    healthy(rpc);
 
     // a 256-uid-sized metagraph read stays fast (here: subnet 1, timing the RPC round trip)
     let t = Instant::now();
-    let mg = node.call("neuronInfo_getMetagraph", json!([1]));
+    let mg = rpc.response("neuronInfo_getMetagraph", json!([1]));
     assert!(mg["result"]["neurons"].is_array());
-    eprintln!("metagraph of subnet 1 over HTTP: {:?}", t.elapsed());
-}
-
-/// Runs `rustensor` with stdin not a terminal (no `--json` unless given); returns the exit
-/// code, stdout and stderr without judging them.
-fn cli_raw(wallets: &Path, node: &NodeProc, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .arg("--wallet-path")
-        .arg(wallets)
-        .args(args)
-        .args(["--network", &node.url()])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Runs a command that must fail as a user sees it: non-zero exit, an `Error:` line and a
-/// `hint:` line on stderr. Returns stderr.
-fn cli_fails(wallets: &Path, node: &NodeProc, args: &[&str]) -> String {
-    let (code, stdout, stderr) = cli_raw(wallets, node, args);
-    assert_ne!(code, 0, "rustensor {args:?} succeeded:\n{stdout}\n{stderr}");
-    assert!(
-        stderr.contains("Error: ") && stderr.contains("  hint: "),
-        "rustensor {args:?}: no explanation and hint:\n{stderr}"
-    );
-    stderr
-}
-
-/// Like [`cli`], and also returns stderr (where the preview goes).
-fn cli_err(wallets: &Path, node: &NodeProc, args: &[&str]) -> (Value, String) {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let (code, stdout, stderr) = cli_raw(wallets, node, &all);
-    assert_eq!(code, 0, "rustensor {args:?} failed:\n{stdout}\n{stderr}");
-    let v = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout}"));
-    (v, stderr)
+    eprintln!("metagraph of subnet 1 over JSON-RPC: {:?}", t.elapsed());
 }
 
 fn ss58(uri: &str) -> String {
@@ -536,52 +338,21 @@ fn ss58(uri: &str) -> String {
 }
 
 /// Free balance and nonce of an address.
-fn account(w: &Path, node: &NodeProc, addr: &str) -> (u64, u64) {
-    let b = cli(w, node, &["wallet", "balance", "--ss58", addr]);
+fn account(cli: &Cli, addr: &str) -> (u64, u64) {
+    let b = cli.json(&["wallet", "balance", "--ss58", addr]).unwrap();
     (b["free"].as_u64().unwrap(), b["nonce"].as_u64().unwrap())
 }
 
 /// Alpha of `coldkey` staked on `hotkey` in `netuid` (0 when none).
-fn alpha_of(w: &Path, node: &NodeProc, coldkey: &str, hotkey: &str, netuid: u64) -> u64 {
-    cli(w, node, &["stake", "list", "--ss58", coldkey])
+fn alpha_of(cli: &Cli, coldkey: &str, hotkey: &str, netuid: u64) -> u64 {
+    cli.json(&["stake", "list", "--ss58", coldkey])
+        .unwrap()
         .as_array()
         .unwrap()
         .iter()
         .filter(|s| s["hotkey"] == hotkey && s["netuid"] == netuid)
         .map(|s| s["alpha"].as_u64().unwrap())
         .sum()
-}
-
-/// Signs `call` with `signer`, submits it over RPC and waits until it is in a finalized block.
-fn submit_and_wait(node: &NodeProc, signer: &keys::Keypair, call: Call) -> Value {
-    let chain = node.chain_id();
-    let nonce = node.call(
-        "system_accountNextIndex",
-        json!([signer.account_id().to_string()]),
-    )["result"]
-        .as_u64()
-        .unwrap();
-    let tx = Transaction::sign(signer, nonce, TaoBalance::ZERO, call, &chain);
-    let r = node.call(
-        "author_submitExtrinsic",
-        json!([format!("0x{}", hex::encode(tx.encode()))]),
-    );
-    let hash = r["result"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{r}"))
-        .to_string();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let at = node.call("author_getTransaction", json!([hash]))["result"].clone();
-        if !at.is_null() {
-            return at;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "transaction {hash} not finalized"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The commands the subnet cycle does not need, as a user runs them: `chain block`, `transfer`
@@ -595,8 +366,8 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
     let node = start_node();
     let dir = tempfile::tempdir().unwrap();
     let w: PathBuf = dir.path().to_path_buf();
-    regen(
-        &w,
+    let cli = Cli::new(BIN, &w).on_network(node.url());
+    cli.regen_wallet(
         "owner",
         "//Alice",
         &[
@@ -604,9 +375,12 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
             ("owner2", "//Alice//owner2"),
             ("stash", "//Alice//stash"),
         ],
-    );
-    regen(&w, "m1", "//Bob", &[("default", "//Bob//miner")]);
-    regen(&w, "fresh", "//Rustensor//fresh", &[]);
+    )
+    .unwrap();
+    cli.regen_wallet("m1", "//Bob", &[("default", "//Bob//miner")])
+        .unwrap();
+    cli.regen_wallet("fresh", "//Rustensor//fresh", &[])
+        .unwrap();
     let alice = ss58("//Alice");
     let fresh = ss58("//Rustensor//fresh");
     let owner_hk = ss58("//Alice//owner");
@@ -615,32 +389,28 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
     const TAO: u64 = 1_000_000_000;
 
     // chain block: the finalized head's block, by height and by hash.
-    let head = cli(&w, &node, &["chain", "head"]);
+    let head = cli.json(&["chain", "head"]).unwrap();
     let fin = &head["finalized"];
     let h = fin["height"].as_u64().unwrap().to_string();
-    let block = cli(&w, &node, &["chain", "block", &h]);
+    let block = cli.json(&["chain", "block", &h]).unwrap();
     assert_eq!(block["height"], fin["height"], "{block}");
     assert_eq!(block["hash"], fin["hash"], "{block}");
-    let by_hash = cli(
-        &w,
-        &node,
-        &["chain", "block", fin["hash"].as_str().unwrap()],
-    );
+    let by_hash = cli
+        .json(&["chain", "block", fin["hash"].as_str().unwrap()])
+        .unwrap();
     assert_eq!(by_hash["height"], fin["height"]);
 
     // transfer: the receiver gets exactly the amount, the sender pays it and the fee, and the
     // block lists the transaction.
-    let (alice_before, _) = account(&w, &node, &alice);
-    let sent = cli(
-        &w,
-        &node,
-        &[
+    let (alice_before, _) = account(&cli, &alice);
+    let sent = cli
+        .json(&[
             "transfer", "--dest", &fresh, "--amount", "5", "--name", "owner", "-y",
-        ],
-    );
-    let (fresh_free, _) = account(&w, &node, &fresh);
+        ])
+        .unwrap();
+    let (fresh_free, _) = account(&cli, &fresh);
     assert_eq!(fresh_free, 5 * TAO);
-    let (alice_after, alice_nonce) = account(&w, &node, &alice);
+    let (alice_after, alice_nonce) = account(&cli, &alice);
     let paid = alice_before - alice_after;
     let fee = sent["fee"].as_u64().unwrap();
     assert!(fee > 0, "{sent}");
@@ -649,15 +419,13 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
         (5 * TAO..=5 * TAO + fee).contains(&paid),
         "paid {paid}, fee {fee}"
     );
-    let b = cli(
-        &w,
-        &node,
-        &[
+    let b = cli
+        .json(&[
             "chain",
             "block",
             &sent["block"].as_u64().unwrap().to_string(),
-        ],
-    );
+        ])
+        .unwrap();
     let x = b["extrinsics"]
         .as_array()
         .unwrap()
@@ -668,44 +436,38 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
     assert_eq!(x["signer"], alice.as_str());
 
     // Without -y and without a terminal to ask on, nothing is sent.
-    let err = cli_fails(
-        &w,
-        &node,
-        &[
+    let err = cli
+        .fails(&[
             "transfer", "--dest", &fresh, "--amount", "1", "--name", "owner",
-        ],
-    );
+        ])
+        .unwrap();
     assert!(
         err.contains("Transfer τ1") && err.contains("not sent") && err.contains("-y"),
         "{err}"
     );
     assert_eq!(
-        account(&w, &node, &alice).1,
+        account(&cli, &alice).1,
         alice_nonce,
         "a transaction was sent"
     );
-    assert_eq!(account(&w, &node, &fresh).0, 5 * TAO);
+    assert_eq!(account(&cli, &fresh).0, 5 * TAO);
 
     // More than the balance: the dry run explains and hints, and nothing is sent.
-    let err = cli_fails(
-        &w,
-        &node,
-        &[
+    let err = cli
+        .fails(&[
             "transfer", "--dest", &alice, "--amount", "1000", "--name", "fresh", "-y",
-        ],
-    );
+        ])
+        .unwrap();
     assert!(
         err.contains("would fail: insufficient balance")
             && err.contains("hint: lower the amount or fund the account"),
         "{err}"
     );
-    assert_eq!(account(&w, &node, &fresh), (5 * TAO, 0));
+    assert_eq!(account(&cli, &fresh), (5 * TAO, 0));
 
     // `weights set` takes no salt any more (a usage error, before any network use).
-    let (code, _, err) = cli_raw(
-        &w,
-        &node,
-        &[
+    let (code, _, err) = cli
+        .run(&[
             "weights",
             "set",
             "--netuid",
@@ -716,8 +478,9 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
             "1",
             "--salt",
             "1",
-        ],
-    );
+        ])
+        .unwrap()
+        .into_parts();
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--salt"), "{err}");
 
@@ -725,28 +488,20 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
     // around below: it is not a neuron of A or B, so no emission changes those positions.
     let mut netuids = Vec::new();
     for hk in ["owner", "owner2", "stash"] {
-        let sent = cli(
-            &w,
-            &node,
-            &["subnet", "create", "--name", "owner", "--hotkey", hk, "-y"],
-        );
+        let sent = cli
+            .json(&["subnet", "create", "--name", "owner", "--hotkey", hk, "-y"])
+            .unwrap();
         netuids.push(netuid_created(&sent));
     }
     let (a, b) = (netuids[0], netuids[1]);
     let (sa, sb) = (a.to_string(), b.to_string());
     for n in [&sa, &sb] {
-        cli(
-            &w,
-            &node,
-            &["subnet", "start", "--netuid", n, "--name", "owner", "-y"],
-        );
+        cli.json(&["subnet", "start", "--netuid", n, "--name", "owner", "-y"])
+            .unwrap();
     }
-    cli(
-        &w,
-        &node,
-        &["subnet", "register", "--netuid", &sa, "--name", "m1", "-y"],
-    );
-    let list = cli(&w, &node, &["subnet", "list"]);
+    cli.json(&["subnet", "register", "--netuid", &sa, "--name", "m1", "-y"])
+        .unwrap();
+    let list = cli.json(&["subnet", "list"]).unwrap();
     let listed: Vec<u64> = list
         .as_array()
         .unwrap()
@@ -754,7 +509,7 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
         .map(|s| s["netuid"].as_u64().unwrap())
         .collect();
     assert!(listed.contains(&a) && listed.contains(&b), "{listed:?}");
-    let show = cli(&w, &node, &["subnet", "show", "--netuid", &sa]);
+    let show = cli.json(&["subnet", "show", "--netuid", &sa]).unwrap();
     assert_eq!(show["netuid"], a);
     assert_eq!(show["owner"], alice.as_str());
     assert_eq!(show["owner_hotkey"], owner_hk.as_str());
@@ -765,7 +520,7 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
         let mut all = vec!["stake"];
         all.extend_from_slice(args);
         all.extend(["--name", "owner", "--hotkey", "stash", "-y"]);
-        cli_err(&w, &node, &all)
+        cli.json_and_stderr(&all).unwrap()
     };
     let moved_event = |sent: &Value| -> Value {
         sent["events"]
@@ -784,7 +539,7 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
         preview.contains("price: ") && preview.contains("you receive about"),
         "{preview}"
     );
-    let staked = alpha_of(&w, &node, &alice, &stash, a);
+    let staked = alpha_of(&cli, &alice, &stash, a);
     assert!(staked > 10 * TAO, "{staked}");
 
     // stake move: from stash on A to the miner's hotkey on B; the preview shows both prices
@@ -807,11 +562,8 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
         "{preview}"
     );
     let ev = moved_event(&sent);
-    assert!(close(
-        alpha_of(&w, &node, &alice, &stash, a),
-        staked - 3 * TAO
-    ));
-    let arrived = alpha_of(&w, &node, &alice, &miner_hk, b);
+    assert!(close(alpha_of(&cli, &alice, &stash, a), staked - 3 * TAO));
+    let arrived = alpha_of(&cli, &alice, &miner_hk, b);
     assert!(
         arrived > 0 && close(arrived, ev["alpha_in"].as_u64().unwrap()),
         "{arrived} {ev}"
@@ -839,7 +591,7 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
         "stash",
         "-y",
     ]);
-    let err = cli_fails(&w, &node, &strict);
+    let err = cli.fails(&strict).unwrap();
     assert!(
         err.contains("limit: price ratio at least 1000.000000000")
             && err.contains("the limit price is on the wrong side of the current price")
@@ -855,12 +607,9 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
         "{preview}"
     );
     let ev = moved_event(&sent);
+    assert!(close(alpha_of(&cli, &alice, &stash, a), staked - 5 * TAO));
     assert!(close(
-        alpha_of(&w, &node, &alice, &stash, a),
-        staked - 5 * TAO
-    ));
-    assert!(close(
-        alpha_of(&w, &node, &alice, &stash, b),
+        alpha_of(&cli, &alice, &stash, b),
         ev["alpha_in"].as_u64().unwrap()
     ));
 
@@ -876,14 +625,11 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
         "--amount",
         "1",
     ]);
-    assert!(close(alpha_of(&w, &node, &fresh, &stash, a), TAO));
-    assert!(close(
-        alpha_of(&w, &node, &alice, &stash, a),
-        staked - 6 * TAO
-    ));
+    assert!(close(alpha_of(&cli, &fresh, &stash, a), TAO));
+    assert!(close(alpha_of(&cli, &alice, &stash, a), staked - 6 * TAO));
 
     // stake remove: alpha goes, TAO comes back.
-    let (free_before, _) = account(&w, &node, &alice);
+    let (free_before, _) = account(&cli, &alice);
     let (sent, _) = stake(&[
         "remove",
         "--netuid",
@@ -894,36 +640,37 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
         "0.5",
     ]);
     assert_eq!(sent["call"], "remove_stake_limit", "{sent}");
-    assert!(close(
-        alpha_of(&w, &node, &alice, &stash, a),
-        staked - 10 * TAO
-    ));
-    assert!(account(&w, &node, &alice).0 > free_before + TAO);
+    assert!(close(alpha_of(&cli, &alice, &stash, a), staked - 10 * TAO));
+    assert!(account(&cli, &alice).0 > free_before + TAO);
 
     // subnet hyperparameters and set: turn on commit-reveal.
-    let hp = cli(&w, &node, &["subnet", "hyperparameters", "--netuid", &sa]);
+    let hp = cli
+        .json(&["subnet", "hyperparameters", "--netuid", &sa])
+        .unwrap();
     assert_eq!(hp["commit_reveal_enabled"], false, "{hp}");
     assert_eq!(hp["reveal_period_epochs"], 1, "{hp}");
-    cli(
-        &w,
-        &node,
-        &[
-            "subnet",
-            "set",
-            "--netuid",
-            &sa,
-            "--param",
-            "commit_reveal_weights_enabled",
-            "--value",
-            "true",
-            "--name",
-            "owner",
-            "-y",
-        ],
-    );
-    let hp = cli(&w, &node, &["subnet", "hyperparameters", "--netuid", &sa]);
+    cli.json(&[
+        "subnet",
+        "set",
+        "--netuid",
+        &sa,
+        "--param",
+        "commit_reveal_weights_enabled",
+        "--value",
+        "true",
+        "--name",
+        "owner",
+        "-y",
+    ])
+    .unwrap();
+    let hp = cli
+        .json(&["subnet", "hyperparameters", "--netuid", &sa])
+        .unwrap();
     assert_eq!(hp["commit_reveal_enabled"], true, "{hp}");
-    let (code, table, err) = cli_raw(&w, &node, &["subnet", "hyperparameters", "--netuid", &sa]);
+    let (code, table, err) = cli
+        .run(&["subnet", "hyperparameters", "--netuid", &sa])
+        .unwrap()
+        .into_parts();
     assert_eq!(code, 0, "{err}");
     assert!(
         table.contains("commit_reveal_enabled") && table.contains("burn_increase_mult"),
@@ -931,21 +678,26 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
     );
 
     // The miner serves an axon; the metagraph table shows it as ip:port, others as `-`.
-    submit_and_wait(
-        &node,
-        &keys::Keypair::from_uri("//Bob//miner").unwrap(),
-        Call::ServeAxon {
-            netuid: types::NetUid(a as u16),
-            version: 1,
-            ip: u128::from(u32::from(std::net::Ipv4Addr::new(10, 1, 2, 3))),
-            port: 8091,
-            ip_type: 4,
-            protocol: 4,
-            placeholder1: 0,
-            placeholder2: 0,
-        },
-    );
-    let (code, table, err) = cli_raw(&w, &node, &["metagraph", "--netuid", &sa]);
+    node.rpc()
+        .send(
+            &keys::Keypair::from_uri("//Bob//miner").unwrap(),
+            Call::ServeAxon {
+                netuid: types::NetUid(a as u16),
+                version: 1,
+                ip: u128::from(u32::from(std::net::Ipv4Addr::new(10, 1, 2, 3))),
+                port: 8091,
+                ip_type: 4,
+                protocol: 4,
+                placeholder1: 0,
+                placeholder2: 0,
+            },
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    let (code, table, err) = cli
+        .run(&["metagraph", "--netuid", &sa])
+        .unwrap()
+        .into_parts();
     assert_eq!(code, 0, "{err}");
     assert!(table.contains(" 10.1.2.3:8091 "), "{table}");
     assert!(table.contains(" - "), "{table}");
@@ -954,15 +706,12 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
     // weights commit, then reveal in the next epoch: early reveals are refused with the
     // reason; the reveal is accepted and the weights are on chain. A tempo of 30 blocks
     // (7.5 s) leaves a loaded machine time to reveal within its epoch.
-    cli(
-        &w,
-        &node,
-        &[
-            "subnet", "set", "--netuid", &sa, "--param", "tempo", "--value", "30", "--name",
-            "owner", "-y",
-        ],
-    );
-    let mg = cli(&w, &node, &["metagraph", "--netuid", &sa]);
+    cli.json(&[
+        "subnet", "set", "--netuid", &sa, "--param", "tempo", "--value", "30", "--name", "owner",
+        "-y",
+    ])
+    .unwrap();
+    let mg = cli.json(&["metagraph", "--netuid", &sa]).unwrap();
     let uid_of = |hk: &str| -> u64 {
         mg["neurons"]
             .as_array()
@@ -990,7 +739,7 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
     let mut commit = vec!["weights", "commit"];
     commit.extend(weights);
     commit.extend(["--salt", "7,8,9", "-y"]);
-    let c = cli(&w, &node, &commit);
+    let c = cli.json(&commit).unwrap();
     assert_eq!(c["salt"], json!([7, 8, 9]));
     assert_eq!(c["sent"]["call"], "commit_weights");
     let mut reveal = vec!["weights", "reveal"];
@@ -999,7 +748,7 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut early = 0;
     let revealed = loop {
-        let (code, out, err) = cli_raw(&w, &node, &reveal);
+        let (code, out, err) = cli.run(&reveal).unwrap().into_parts();
         if code == 0 {
             break serde_json::from_str::<Value>(&out).unwrap();
         }
@@ -1020,7 +769,7 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
             .any(|e| e.get("WeightsSet").is_some()),
         "{revealed}"
     );
-    let mg = cli(&w, &node, &["metagraph", "--netuid", &sa]);
+    let mg = cli.json(&["metagraph", "--netuid", &sa]).unwrap();
     let owner = mg["neurons"]
         .as_array()
         .unwrap()
@@ -1031,11 +780,9 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
 
     // The miner enforces --min-stake (here above any stake on A) and counts what it refused
     // in its /metrics.
-    let metrics_port = free_port();
-    let mut child = Command::new(BIN)
-        .arg("--wallet-path")
-        .arg(&w)
-        .args([
+    let mut miner = Proc::spawn(
+        "miner",
+        cli.command(&[
             "--json",
             "miner",
             "--netuid",
@@ -1049,26 +796,15 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
             "--min-stake",
             "1000",
             "--metrics-port",
-            &metrics_port.to_string(),
-            "--network",
-            &node.url(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let miner = NodeProc {
-        child,
-        port: metrics_port,
-    };
+            "0",
+        ]),
+        None,
+    )
+    .unwrap();
     let serving: Value = serde_json::from_str(
-        &BufReader::new(stdout)
-            .lines()
-            .next()
-            .expect("the miner printed nothing")
-            .unwrap(),
+        &miner
+            .first_line(Duration::from_secs(120))
+            .expect("the miner printed nothing"),
     )
     .unwrap();
     assert_eq!(serving["event"], "serving", "{serving}");
@@ -1087,7 +823,10 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
     assert!(r.is_blacklist(), "{:?}", r.dendrite);
     let msg = r.dendrite.status_message.clone().unwrap_or_default();
     assert!(msg.contains("below the minimum 1000000000000 rao"), "{msg}");
-    let metrics = http_get(miner.port, "/metrics");
+    let metrics_url = format!("http://{}/metrics", serving["metrics"].as_str().unwrap());
+    let metrics = testkit::http::get(&metrics_url, Duration::from_secs(10))
+        .unwrap()
+        .body;
     assert!(
         metrics.contains("rustensor_miner_axon_requests_total{outcome=\"blacklisted\"} 1\n")
             && metrics.contains("rustensor_miner_axon_requests_total{outcome=\"served\"} 0\n")
@@ -1106,20 +845,4 @@ fn transfers_stake_moves_subnet_settings_and_commit_reveal_through_the_cli() {
 
 fn ss58_id(uri: &str) -> types::AccountId {
     keys::Keypair::from_uri(uri).unwrap().account_id()
-}
-
-/// A plain HTTP GET on loopback; the response body.
-fn http_get(port: u16, path: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    resp.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or(resp)
 }

@@ -3,71 +3,21 @@
 //! gateway, all as child processes. While it runs, a chat completion through the gateway must
 //! come from the embedded model (its greedy output for the same prompt, computed here with the
 //! `model` crate). When it exits, the better miners of each subnet must hold strictly higher
-//! incentive than the worse ones. On failure, the end of every child's log is printed.
+//! incentive than the worse ones. On failure, localnet's output and the end of every child's log
+//! are printed (testkit's `Localnet`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use testkit::Localnet;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rustensor");
 /// Upper bound for the whole run on a slow machine (it takes about a minute or two here).
 const TIMEOUT: Duration = Duration::from_secs(420);
 const PROMPT: &str = "What is the capital of France?";
 const MAX_TOKENS: usize = 8;
-
-/// The localnet process: stopped with SIGINT (then killed) on drop; on a panic, prints its
-/// stderr and the end of every child's log.
-struct Localnet {
-    child: Child,
-    base: PathBuf,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Drop for Localnet {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "==== localnet stderr ====\n{}",
-                self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-            );
-            print_logs(&self.base.join("logs"));
-        }
-        if let Ok(pid) = i32::try_from(self.child.id()) {
-            // SAFETY: kill(2) has no memory-safety preconditions.
-            unsafe {
-                libc::kill(pid, libc::SIGINT);
-            }
-        }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn print_logs(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
-        let text = std::fs::read_to_string(&p).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(25)..].join("\n");
-        eprintln!("==== {} (last 25 lines) ====\n{tail}", p.display());
-    }
-}
 
 /// The embedded model's greedy answers to the prompt (the default `Q4_1Fast` weights, as the
 /// miners load them, and f32, which must agree), or `None` when the model cannot be fetched here.
@@ -97,40 +47,29 @@ fn common_prefix(a: &str, b: &str) -> usize {
 }
 
 fn chat(gateway: &str) -> (String, Option<String>) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(90))
-            .build()
-            .unwrap();
-        let r = http
-            .post(format!("{gateway}/v1/chat/completions"))
-            .json(&json!({
-                "model": "rustensor",
-                "messages": [{"role": "user", "content": PROMPT}],
-                "max_tokens": MAX_TOKENS,
-                "temperature": 0,
-            }))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let uid = r
-            .headers()
-            .get("x-rustensor-miner-uid")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body: Value = r.json().await.unwrap();
-        assert!(
-            status.is_success(),
-            "chat completion failed: {status} {body}"
-        );
-        let text = body["choices"][0]["message"]["content"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no content: {body}"))
-            .to_string();
-        (text, uid)
-    })
+    let r = testkit::http::post_json(
+        &format!("{gateway}/v1/chat/completions"),
+        &json!({
+            "model": "rustensor",
+            "messages": [{"role": "user", "content": PROMPT}],
+            "max_tokens": MAX_TOKENS,
+            "temperature": 0,
+        }),
+        Duration::from_secs(90),
+    )
+    .unwrap();
+    let status = r.status;
+    let uid = r.header("x-rustensor-miner-uid").map(str::to_owned);
+    let body: Value = r.json().unwrap();
+    assert!(
+        (200..300).contains(&status),
+        "chat completion failed: {status} {body}"
+    );
+    let text = body["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no content: {body}"))
+        .to_string();
+    (text, uid)
 }
 
 #[test]
@@ -140,55 +79,31 @@ fn localnet_headless_ranks_miners_and_serves_the_model_through_the_gateway() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().to_path_buf();
     let start = Instant::now();
-    let mut child = Command::new(BIN)
-        .args(["localnet", "--headless", "--epochs", "3", "--json"])
-        .arg("--base-path")
-        .arg(&base)
-        .args(["--rpc-port", "0", "--gateway-port", "0"])
-        .args(["--timeout", &TIMEOUT.as_secs().to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let errs = child.stderr.take().unwrap();
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let sink = stderr.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(errs).lines().map_while(Result::ok) {
-            eprintln!("[localnet] {line}");
-            if let Ok(mut s) = sink.lock() {
-                s.push_str(&line);
-                s.push('\n');
-            }
-        }
-    });
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let mut ln = Localnet {
-        child,
-        base: base.clone(),
-        stderr,
-    };
+    let timeout = TIMEOUT.as_secs().to_string();
+    let mut ln = Localnet::start(
+        Path::new(BIN),
+        &base,
+        &[
+            "--headless",
+            "--epochs",
+            "3",
+            "--json",
+            "--rpc-port",
+            "0",
+            "--gateway-port",
+            "0",
+            "--timeout",
+            &timeout,
+        ],
+    )
+    .unwrap();
 
     // Ready: localnet.json appears.
     let manifest_path = base.join("localnet.json");
-    let manifest: Value = loop {
-        if let Ok(text) = std::fs::read_to_string(&manifest_path)
-            && let Ok(v) = serde_json::from_str::<Value>(&text)
-        {
-            break v;
-        }
-        if let Ok(Some(status)) = ln.child.try_wait() {
-            panic!("localnet exited before it was ready: {status}");
-        }
-        assert!(start.elapsed() < TIMEOUT, "localnet was not ready in time");
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let manifest: Value = ln
+        .wait_for_json(&["localnet.json"], TIMEOUT)
+        .expect("localnet ready in time")
+        .remove(0);
     let ready = start.elapsed();
     eprintln!("localnet ready after {ready:.1?}");
     assert!(
@@ -221,7 +136,7 @@ fn localnet_headless_ranks_miners_and_serves_the_model_through_the_gateway() {
 
     // The run ends by itself after 3 epochs with weights.
     let status = loop {
-        if let Some(s) = ln.child.try_wait().unwrap() {
+        if let Some(s) = ln.try_wait().unwrap() {
             break s;
         }
         assert!(
@@ -230,7 +145,7 @@ fn localnet_headless_ranks_miners_and_serves_the_model_through_the_gateway() {
         );
         std::thread::sleep(Duration::from_millis(200));
     };
-    let stdout = out.join().unwrap();
+    let stdout = ln.stdout().unwrap();
     assert!(status.success(), "localnet failed: {status}\n{stdout}");
     eprintln!("localnet finished after {:.1?}", start.elapsed());
     let summary: Value = serde_json::from_str(&stdout)

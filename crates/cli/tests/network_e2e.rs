@@ -6,137 +6,54 @@
 //! reaches the authorities by gossip and is finalized.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chain::{Call, ChainId, Transaction};
+use chain::{Call, Transaction};
 use parity_scale_codec::Encode;
 use serde_json::{Value, json};
+use testkit::{NetworkNode, init_network, wait_until};
 use types::TaoBalance;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rustensor");
 
-/// A node process from a config file, killed (SIGKILL: a crash) on drop.
-struct Proc {
-    name: String,
-    config: PathBuf,
-    log: PathBuf,
-    port: u16,
-    child: Option<Child>,
+/// One JSON-RPC call's result; `None` while the node does not answer (it may be down).
+fn call(node: &NetworkNode, method: &str, params: Value) -> Option<Value> {
+    node.rpc().request(method, params).ok()
 }
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// (finalized height, finalized hash, state root).
+fn finalized(node: &NetworkNode) -> Option<(u64, String, String)> {
+    let h = call(node, "chain_getHead", json!([]))?;
+    Some((
+        h["finalized"]["height"].as_u64()?,
+        h["finalized"]["hash"].as_str()?.to_owned(),
+        h["state_root"].as_str()?.to_owned(),
+    ))
 }
 
-impl Proc {
-    fn new(name: &str, config: &Path, rpc: &str) -> Self {
-        let port = rpc.rsplit(':').next().unwrap().parse().unwrap();
-        Self {
-            name: name.to_owned(),
-            config: config.to_path_buf(),
-            log: config.parent().unwrap().join("node.log"),
-            port,
-            child: None,
-        }
-    }
-
-    fn start(&mut self) {
-        assert!(self.child.is_none(), "{} already runs", self.name);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let mut child = Command::new(BIN)
-            .args(["--json", "node", "--config"])
-            .arg(&self.config)
-            .env("RUST_LOG", "warn,node=info")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let info: Value = serde_json::from_str(&first).unwrap();
-        assert_eq!(info["name"], self.name.as_str(), "{first}");
-        std::thread::spawn(move || for _ in lines {});
-        self.child = Some(child);
-    }
-
-    /// SIGKILL: no chance to clean up, like a power cut.
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn call(&self, method: &str, params: Value) -> Option<Value> {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let body = body.to_string();
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-        write!(
-            s,
-            "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-            body.len(),
-            body
-        )
-        .ok()?;
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).ok()?;
-        let body = resp.split("\r\n\r\n").nth(1)?;
-        let v: Value = serde_json::from_str(body).ok()?;
-        Some(v["result"].clone())
-    }
-
-    /// (finalized height, finalized hash, state root).
-    fn finalized(&self) -> Option<(u64, String, String)> {
-        let h = self.call("chain_getHead", json!([]))?;
-        Some((
-            h["finalized"]["height"].as_u64()?,
-            h["finalized"]["hash"].as_str()?.to_owned(),
-            h["state_root"].as_str()?.to_owned(),
-        ))
-    }
-
-    fn height(&self) -> u64 {
-        self.finalized().map_or(0, |f| f.0)
-    }
-
-    fn block_hash(&self, height: u64) -> Option<String> {
-        self.call("chain_getBlockHash", json!([height]))?
-            .as_str()
-            .map(str::to_owned)
-    }
-
-    /// The state root in the header of the block at `height`.
-    fn state_root_at(&self, height: u64) -> Option<String> {
-        let b = self.call("chain_getBlock", json!([height]))?;
-        b["state_root"].as_str().map(str::to_owned)
-    }
+fn height(node: &NetworkNode) -> u64 {
+    finalized(node).map_or(0, |f| f.0)
 }
 
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn block_hash(node: &NetworkNode, height: u64) -> Option<String> {
+    call(node, "chain_getBlockHash", json!([height]))?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// The state root in the header of the block at `height`.
+fn state_root_at(node: &NetworkNode, height: u64) -> Option<String> {
+    let b = call(node, "chain_getBlock", json!([height]))?;
+    b["state_root"].as_str().map(str::to_owned)
 }
 
 /// Every height up to the lowest head among `nodes` has one hash across them.
-fn assert_agree(nodes: &[&Proc], from: u64) {
-    let top = nodes.iter().map(|n| n.height()).min().unwrap();
+fn assert_agree(nodes: &[&NetworkNode], from: u64) {
+    let top = nodes.iter().map(|n| height(n)).min().unwrap();
     for h in from..=top {
         let hashes: std::collections::BTreeSet<_> =
-            nodes.iter().map(|n| n.block_hash(h).unwrap()).collect();
+            nodes.iter().map(|n| block_hash(n, h).unwrap()).collect();
         assert_eq!(
             hashes.len(),
             1,
@@ -145,81 +62,66 @@ fn assert_agree(nodes: &[&Proc], from: u64) {
     }
 }
 
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
-}
-
 #[test]
 fn four_authorities_survive_crashes_and_a_late_full_node_catches_up() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args(["--json", "node", "init-network", "--authorities", "4"])
-        .args(["--full-nodes", "1", "--block-time-ms", "250", "--base-path"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let init: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut nodes: Vec<Proc> = init["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| {
-            Proc::new(
-                n["name"].as_str().unwrap(),
-                Path::new(n["config"].as_str().unwrap()),
-                n["rpc"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let mut nodes = init_network(
+        Path::new(BIN),
+        dir.path(),
+        &[
+            "--authorities",
+            "4",
+            "--full-nodes",
+            "1",
+            "--block-time-ms",
+            "250",
+        ],
+    )
+    .unwrap();
     assert_eq!(nodes.len(), 5);
     let mut full = nodes.pop().unwrap();
-    assert_eq!(full.name, "full-0");
+    assert_eq!(full.name(), "full-0");
     for n in &mut nodes {
-        n.start();
+        n.start().unwrap();
     }
-    let _logs = LogsOnPanic(dir.path().to_path_buf());
 
     // All four finalize.
     wait_until(
         "4 authorities to finalize 3 blocks",
         Duration::from_secs(30),
-        || nodes.iter().all(|n| n.height() >= 3),
-    );
+        || nodes.iter().all(|n| height(n) >= 3),
+    )
+    .unwrap();
     eprintln!("[{:?}] 4 authorities finalizing", started.elapsed());
 
     // One crashes: the other three keep finalizing and agree.
     nodes[3].kill();
-    let at_crash = nodes[..3].iter().map(Proc::height).max().unwrap();
+    let at_crash = nodes[..3].iter().map(height).max().unwrap();
     wait_until(
         "3 authorities to finalize 8 more",
         Duration::from_secs(30),
-        || nodes[..3].iter().all(|n| n.height() >= at_crash + 8),
-    );
+        || nodes[..3].iter().all(|n| height(n) >= at_crash + 8),
+    )
+    .unwrap();
     assert_agree(&[&nodes[0], &nodes[1], &nodes[2]], 1);
     eprintln!("[{:?}] 3 of 4 kept finalizing", started.elapsed());
 
     // It restarts and catches up to the same head and state root.
-    nodes[3].start();
-    let target = nodes[0].height();
+    nodes[3].start().unwrap();
+    let target = height(&nodes[0]);
     wait_until(
         "the restarted authority to catch up",
         Duration::from_secs(30),
-        || nodes[3].height() >= target,
-    );
-    assert_eq!(nodes[3].block_hash(target), nodes[0].block_hash(target));
+        || height(&nodes[3]) >= target,
+    )
+    .unwrap();
+    assert_eq!(block_hash(&nodes[3], target), block_hash(&nodes[0], target));
     assert_eq!(
-        nodes[3].state_root_at(target),
-        nodes[0].state_root_at(target)
+        state_root_at(&nodes[3], target),
+        state_root_at(&nodes[0], target)
     );
-    assert!(nodes[3].state_root_at(target).is_some());
+    assert!(state_root_at(&nodes[3], target).is_some());
     eprintln!(
         "[{:?}] restarted authority caught up to {target}",
         started.elapsed()
@@ -229,11 +131,11 @@ fn four_authorities_survive_crashes_and_a_late_full_node_catches_up() {
     nodes[2].kill();
     nodes[3].kill();
     std::thread::sleep(Duration::from_secs(2));
-    let frozen = nodes[..2].iter().map(Proc::height).max().unwrap();
+    let frozen = nodes[..2].iter().map(height).max().unwrap();
     for _ in 0..4 {
         std::thread::sleep(Duration::from_secs(1));
         assert_eq!(
-            nodes[..2].iter().map(Proc::height).max().unwrap(),
+            nodes[..2].iter().map(height).max().unwrap(),
             frozen,
             "finalized without a quorum"
         );
@@ -245,53 +147,44 @@ fn four_authorities_survive_crashes_and_a_late_full_node_catches_up() {
     );
 
     // A full node started late catches up from the authorities and serves the same state.
-    full.start();
+    full.start().unwrap();
     wait_until("the full node to catch up", Duration::from_secs(30), || {
-        full.height() >= frozen
-    });
-    assert_eq!(full.finalized(), nodes[0].finalized());
-    let metagraph = full.call("neuronInfo_getMetagraph", json!([1])).unwrap();
+        height(&full) >= frozen
+    })
+    .unwrap();
+    assert_eq!(finalized(&full), finalized(&nodes[0]));
+    let metagraph = call(&full, "neuronInfo_getMetagraph", json!([1])).unwrap();
     assert!(!metagraph.is_null());
     assert_eq!(
         metagraph,
-        nodes[0]
-            .call("neuronInfo_getMetagraph", json!([1]))
-            .unwrap()
+        call(&nodes[0], "neuronInfo_getMetagraph", json!([1])).unwrap()
     );
     eprintln!("[{:?}] late full node caught up", started.elapsed());
 
     // The two come back: finality resumes and everyone agrees.
-    nodes[2].start();
-    nodes[3].start();
+    nodes[2].start().unwrap();
+    nodes[3].start().unwrap();
     wait_until("finality to resume", Duration::from_secs(45), || {
-        nodes.iter().all(|n| n.height() >= frozen + 5) && full.height() >= frozen + 5
-    });
-    let all: Vec<&Proc> = nodes.iter().chain([&full]).collect();
+        nodes.iter().all(|n| height(n) >= frozen + 5) && height(&full) >= frozen + 5
+    })
+    .unwrap();
+    let all: Vec<&NetworkNode> = nodes.iter().chain([&full]).collect();
     assert_agree(&all, 1);
     eprintln!("[{:?}] finality resumed", started.elapsed());
 
     // A transfer submitted to the full node (which never proposes) reaches the authorities by
     // gossip and is finalized.
-    let id = full.call("system_chainId", json!([])).unwrap();
-    let chain = ChainId {
-        genesis_hash: id["genesis_hash"]
-            .as_str()
-            .unwrap()
-            .parse::<rpc::Hash>()
-            .unwrap()
-            .0,
-        spec_version: id["spec_version"].as_u64().unwrap() as u32,
-    };
+    let chain = full.rpc().chain_id().unwrap();
     let alice = keys::Keypair::from_uri("//Alice").unwrap();
     let bob = keys::Keypair::from_uri("//Bob").unwrap().account_id();
-    let nonce = full
-        .call(
-            "system_accountNextIndex",
-            json!([alice.account_id().to_string()]),
-        )
-        .unwrap()
-        .as_u64()
-        .unwrap();
+    let nonce = call(
+        &full,
+        "system_accountNextIndex",
+        json!([alice.account_id().to_string()]),
+    )
+    .unwrap()
+    .as_u64()
+    .unwrap();
     let tx = Transaction::sign(
         &alice,
         nonce,
@@ -302,50 +195,25 @@ fn four_authorities_survive_crashes_and_a_late_full_node_catches_up() {
         },
         &chain,
     );
-    let hash = full
-        .call(
-            "author_submitExtrinsic",
-            json!([format!("0x{}", hex::encode(tx.encode()))]),
-        )
-        .unwrap();
+    let hash = call(
+        &full,
+        "author_submitExtrinsic",
+        json!([format!("0x{}", hex::encode(tx.encode()))]),
+    )
+    .unwrap();
     let hash = hash.as_str().expect("submitted").to_owned();
     wait_until(
         "the gossiped transfer to be final",
         Duration::from_secs(20),
-        || {
-            nodes[0]
-                .call("author_getTransaction", json!([hash]))
-                .is_some_and(|v| !v.is_null())
-        },
-    );
+        || call(&nodes[0], "author_getTransaction", json!([hash])).is_some_and(|v| !v.is_null()),
+    )
+    .unwrap();
     wait_until("the full node to see it", Duration::from_secs(10), || {
-        full.call("author_getTransaction", json!([hash]))
-            .is_some_and(|v| !v.is_null())
-    });
+        call(&full, "author_getTransaction", json!([hash])).is_some_and(|v| !v.is_null())
+    })
+    .unwrap();
     eprintln!("[{:?}] gossiped transfer finalized", started.elapsed());
     for n in nodes.iter().chain([&full]) {
-        assert!(n.child.is_some());
-    }
-}
-
-/// Prints the tail of every node's log if the test fails.
-struct LogsOnPanic(PathBuf);
-
-impl Drop for LogsOnPanic {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            return;
-        }
-        let mut logs: Vec<PathBuf> = std::fs::read_dir(&self.0)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path().join("node.log"))
-            .filter(|p| p.is_file())
-            .collect();
-        logs.sort();
-        for log in logs {
-            eprintln!("--- {}\n{}", log.display(), tail(&log));
-        }
+        assert!(n.is_running());
     }
 }

@@ -1,5 +1,5 @@
 //! Crash safety of a real dev node process: under a stream of transfers it is killed with
-//! SIGKILL several times at random moments (a seeded RNG; the seed is printed, and
+//! SIGKILL several times at random moments (testkit's seeded RNG; the seed is printed, and
 //! `RUSTENSOR_CRASH_SEED` replays one) and restarted on the same `--base-path`.
 //!
 //! After every restart the node must resume at or above the last block the client saw finalized,
@@ -11,10 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -27,7 +24,9 @@ use node::chain_adapter::ChainMachine;
 use node::exec::Executor;
 use node::store::StateDb;
 use parity_scale_codec::{DecodeAll, Encode};
+use rand::Rng;
 use rpc::views::{BlockId, Hash, encode_hex};
+use testkit::{DevNode, DevNodeOptions};
 use tokio::sync::Mutex;
 use types::{AccountId, TaoBalance};
 
@@ -35,57 +34,20 @@ const BIN: &str = env!("CARGO_BIN_EXE_rustensor");
 const KILLS: usize = 5;
 const SENDERS: [&str; 6] = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"];
 
-/// splitmix64: a tiny seeded generator (the test needs reproducible kill times, not quality).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo)
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `rustensor node --dev` on `dir`; returns the process and its RPC URL once it serves.
-fn start_node(dir: &Path, life: usize) -> (Child, String) {
-    let port = free_port();
-    let log = std::fs::File::create(dir.join(format!("life-{life}.log"))).unwrap();
-    let mut child = Command::new(BIN)
-        .args([
-            "node",
-            "--dev",
-            "--rpc-port",
-            &port.to_string(),
-            "--base-path",
-        ])
-        .arg(dir)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines
-        .next()
-        .expect("the node exited before serving")
-        .unwrap();
-    assert!(first.contains("JSON-RPC on"), "{first}");
-    std::thread::spawn(move || for _ in lines {});
-    (child, format!("ws://127.0.0.1:{port}"))
+/// Starts `rustensor node --dev` on `dir` (its logs there as `life-N.out` and `life-N.log`)
+/// and waits until it serves.
+fn start_node(dir: &Path, life: usize) -> DevNode {
+    DevNode::start_with(
+        Path::new(BIN),
+        DevNodeOptions {
+            base_path: Some(dir.to_path_buf()),
+            log_dir: Some(dir.to_path_buf()),
+            log_name: format!("life-{life}"),
+            rust_log: Some("info".into()),
+            ..Default::default()
+        },
+    )
+    .expect("the node exited before serving")
 }
 
 /// What the client saw finalized: block hash per height, and the transfers in those blocks.
@@ -146,12 +108,12 @@ async fn load(
                 .unwrap(),
         );
     }
-    let mut rng = Rng(rng_seed);
+    let mut rng = testkit::rng::seeded(rng_seed);
     let mut sent = 0;
     while !stop.load(Ordering::Relaxed) {
         for (i, pair) in pairs.iter().enumerate() {
-            let dest = dests[rng.range(0, dests.len() as u64) as usize];
-            let value = TaoBalance::from_rao(rng.range(1, 1_000_000));
+            let dest = dests[rng.gen_range(0..dests.len())];
+            let value = TaoBalance::from_rao(rng.gen_range(1..1_000_000));
             let tx = Transaction::sign(
                 pair,
                 nonces[i],
@@ -179,36 +141,13 @@ async fn load(
     sent
 }
 
-/// Keeps the node's base path (data and logs) for inspection if the test panics.
-struct KeepOnPanic(Option<tempfile::TempDir>);
-
-impl Drop for KeepOnPanic {
-    fn drop(&mut self) {
-        if std::thread::panicking()
-            && let Some(dir) = self.0.take()
-        {
-            eprintln!("node data and logs kept in {}", dir.keep().display());
-        }
-    }
-}
-
 #[test]
 fn node_survives_sigkill_under_load() {
-    let seed = std::env::var("RUSTENSOR_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    println!("crash test seed: {seed} (replay with RUSTENSOR_CRASH_SEED={seed})");
-    let mut rng = Rng(seed);
-    let dir = tempfile::tempdir().unwrap();
-    // Node logs (`life-N.log`) stay in the base path when the test fails.
-    let guard = KeepOnPanic(Some(dir));
-    let dir = guard.0.as_ref().unwrap();
+    let seed = testkit::rng::seed_from_env("RUSTENSOR_CRASH_SEED");
+    let mut rng = testkit::rng::seeded(seed);
+    // Node data and logs (`life-N.out`, `life-N.log`) stay in the base path when the test
+    // fails.
+    let dir = testkit::KeptOnFailure::new().unwrap();
     let pairs: Arc<Vec<Keypair>> = Arc::new(
         SENDERS
             .iter()
@@ -231,10 +170,11 @@ fn node_survives_sigkill_under_load() {
     let mut total_sent = 0;
 
     for life in 0..=KILLS {
-        let (mut child, url) = start_node(dir.path(), life);
+        let mut node = start_node(dir.path(), life);
+        let url = node.url().to_owned();
         let last_life = life == KILLS;
-        let run_for = Duration::from_millis(rng.range(300, 2_500));
-        let load_seed = rng.next();
+        let run_for = Duration::from_millis(rng.gen_range(300..2_500));
+        let load_seed: u64 = rng.r#gen();
         let (sent, finalized) = rt.block_on(async {
             let client = Arc::new(Client::connect(&url).await.unwrap());
             // Resumed at (or past) everything the client saw finalized, on the same blocks.
@@ -315,8 +255,7 @@ fn node_survives_sigkill_under_load() {
                 (sent, seen.lock().await.txs.len())
             } else {
                 // SIGKILL mid-stream; whatever the client saw finalized so far must survive.
-                child.kill().unwrap();
-                child.wait().unwrap();
+                node.kill();
                 stop.store(true, Ordering::Relaxed);
                 stop_follower.store(true, Ordering::Relaxed);
                 let sent = loader.await.unwrap();
@@ -335,8 +274,7 @@ fn node_survives_sigkill_under_load() {
         );
         if last_life {
             rt.block_on(verify(&url, &seen, &pairs, &dests));
-            child.kill().unwrap();
-            child.wait().unwrap();
+            node.kill();
         }
     }
     println!(

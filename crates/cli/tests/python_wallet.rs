@@ -7,11 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures should be loud
 
-mod common;
-
-use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testkit::Cli;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rustensor");
 
 const PACKAGE: &str = "bittensor-wallet==4.1.1";
 
@@ -117,15 +117,19 @@ fn python_bittensor_wallet_reads_ours_and_we_read_theirs() {
         }
     };
     let root = tempfile::tempdir().unwrap();
+    let cli = Cli::new(BIN, root.path());
     let root_str = root.path().to_str().unwrap();
     let password = "rust-made-Password-1";
 
     // rustensor writes, Python reads.
-    let created = json(&run_with_password(
-        root.path(),
-        password,
-        &["--json", "wallet", "create", "--name", "from_rust"],
-    ));
+    let created = cli
+        .run_with_password(
+            password,
+            &["--json", "wallet", "create", "--name", "from_rust"],
+        )
+        .unwrap()
+        .json()
+        .unwrap();
     let seen = python(
         &python_bin,
         OPEN_IN_PYTHON,
@@ -143,11 +147,14 @@ fn python_bittensor_wallet_reads_ours_and_we_read_theirs() {
         &[root_str, "from_python", python_password],
     );
     let (py_coldkey, py_hotkey) = made.split_once(' ').unwrap();
-    let view = json(&run_with_password(
-        root.path(),
-        python_password,
-        &["--json", "wallet", "inspect", "--name", "from_python"],
-    ));
+    let view = cli
+        .run_with_password(
+            python_password,
+            &["--json", "wallet", "inspect", "--name", "from_python"],
+        )
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(view["ss58"], py_coldkey);
     assert_eq!(view["hotkeys"][0]["ss58"], py_hotkey);
 }

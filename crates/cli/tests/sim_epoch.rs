@@ -3,11 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures should be loud
 
-mod common;
-
-use common::{run, stderr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testkit::Cli;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rustensor");
 
 fn vector_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../yuma/tests/data");
@@ -30,21 +30,21 @@ fn every_vector_passes_the_reference_checker() {
     );
     let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/yuma-check.py");
     let out_dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(BIN, out_dir.path());
     for vector in files {
         let name = vector.file_name().unwrap().to_str().unwrap().to_owned();
         let output = out_dir.path().join(&name);
-        let ran = run(
-            out_dir.path(),
-            &[
+        let ran = cli
+            .run(&[
                 "sim",
                 "epoch",
                 "--input",
                 vector.to_str().unwrap(),
                 "--output",
                 output.to_str().unwrap(),
-            ],
-        );
-        assert!(ran.status.success(), "{name}: {}", stderr(&ran));
+            ])
+            .unwrap();
+        assert!(ran.status.success(), "{name}: {}", ran.stderr);
         let checked = Command::new("python3")
             .arg(&checker)
             .arg(&vector)
@@ -63,6 +63,7 @@ fn every_vector_passes_the_reference_checker() {
 #[test]
 fn bad_scenarios_name_the_field() {
     let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(BIN, dir.path());
     let base: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -90,12 +91,11 @@ fn bad_scenarios_name_the_field() {
     ] {
         let path = dir.path().join("bad.json");
         std::fs::write(&path, doc.to_string()).unwrap();
-        let ran = run(
-            dir.path(),
-            &["sim", "epoch", "--input", path.to_str().unwrap()],
-        );
+        let ran = cli
+            .run(&["sim", "epoch", "--input", path.to_str().unwrap()])
+            .unwrap();
         assert_eq!(ran.status.code(), Some(1));
-        let err = stderr(&ran);
+        let err = ran.stderr;
         assert!(
             err.contains(field) && err.contains("hint:"),
             "{field}: {err}"
@@ -103,10 +103,9 @@ fn bad_scenarios_name_the_field() {
     }
     let garbage = dir.path().join("garbage.json");
     std::fs::write(&garbage, "{not json").unwrap();
-    let ran = run(
-        dir.path(),
-        &["sim", "epoch", "--input", garbage.to_str().unwrap()],
-    );
+    let ran = cli
+        .run(&["sim", "epoch", "--input", garbage.to_str().unwrap()])
+        .unwrap();
     assert_eq!(ran.status.code(), Some(1));
-    assert!(stderr(&ran).contains("JSON"), "{}", stderr(&ran));
+    assert!(ran.stderr.contains("JSON"), "{}", ran.stderr);
 }

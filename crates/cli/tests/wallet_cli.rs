@@ -3,15 +3,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures should be loud
 
-mod common;
-
-use common::*;
 use std::os::unix::fs::PermissionsExt;
+use testkit::Cli;
+use testkit::wallets::{
+    VECTOR_COLDKEY, VECTOR_COLDKEY_PASSWORD, VECTOR_ENCRYPTED_HOTKEY, VECTOR_HOTKEY, snapshot,
+    vector_wallet_root,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rustensor");
 
 #[test]
 fn lists_the_python_vector_wallet_without_a_password() {
-    let root = vector_wallet_root();
-    let listed = json(&run(root.path(), &["--json", "wallet", "list"]));
+    let root = vector_wallet_root().unwrap();
+    let cli = Cli::new(BIN, root.path());
+    let listed = cli
+        .run(&["--json", "wallet", "list"])
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(
         listed,
         serde_json::json!([{
@@ -23,7 +32,7 @@ fn lists_the_python_vector_wallet_without_a_password() {
             ],
         }])
     );
-    let text = stdout(&run(root.path(), &["wallet", "list"]));
+    let text = cli.run(&["wallet", "list"]).unwrap().stdout;
     assert!(
         text.contains("Coldkey vector_wallet") && text.contains(VECTOR_COLDKEY),
         "{text}"
@@ -32,33 +41,36 @@ fn lists_the_python_vector_wallet_without_a_password() {
 
 #[test]
 fn inspect_decrypts_the_python_coldkey_and_a_wrong_password_fails_cleanly() {
-    let root = vector_wallet_root();
-    let before = snapshot(root.path());
+    let root = vector_wallet_root().unwrap();
+    let cli = Cli::new(BIN, root.path());
+    let before = snapshot(root.path()).unwrap();
 
-    let wrong = run_with_password(
-        root.path(),
-        "not-the-password",
-        &["wallet", "inspect", "--name", "vector_wallet"],
-    );
+    let wrong = cli
+        .run_with_password(
+            "not-the-password",
+            &["wallet", "inspect", "--name", "vector_wallet"],
+        )
+        .unwrap();
     assert_eq!(wrong.status.code(), Some(1));
-    let message = stderr(&wrong).to_lowercase();
+    let message = wrong.stderr.to_lowercase();
     assert!(message.contains("password"), "{message}");
     assert!(
         !message.contains("not-the-password"),
         "the password leaked into the error"
     );
     assert_eq!(
-        snapshot(root.path()),
+        snapshot(root.path()).unwrap(),
         before,
         "a failed unlock must not touch any file"
     );
 
-    let right = run_with_password(
-        root.path(),
-        VECTOR_COLDKEY_PASSWORD,
-        &["--json", "wallet", "inspect", "--name", "vector_wallet"],
-    );
-    let view = json(&right);
+    let right = cli
+        .run_with_password(
+            VECTOR_COLDKEY_PASSWORD,
+            &["--json", "wallet", "inspect", "--name", "vector_wallet"],
+        )
+        .unwrap();
+    let view = right.json().unwrap();
     assert_eq!(view["ss58"], VECTOR_COLDKEY);
     assert_eq!(
         view["public_key"],
@@ -68,43 +80,42 @@ fn inspect_decrypts_the_python_coldkey_and_a_wrong_password_fails_cleanly() {
         view.get("secret").is_none(),
         "no secret without --show-secret"
     );
-    assert_eq!(snapshot(root.path()), before);
+    assert_eq!(snapshot(root.path()).unwrap(), before);
 }
 
 #[test]
 fn python_bt_pw_variable_unlocks_the_coldkey() {
-    let root = vector_wallet_root();
+    let root = vector_wallet_root().unwrap();
+    let cli = Cli::new(BIN, root.path());
     // The variable the Python wallet reads for this keyfile, as `Keyfile.save_password_to_env`
     // writes it: base64(password XOR name).
     let given = format!("{}/vector_wallet/coldkey", root.path().display());
-    let name = keys::env_password::var_name(&given);
-    let value = keys::env_password::encode(&name, VECTOR_COLDKEY_PASSWORD);
-    let unlocked = rustensor(
-        root.path(),
-        &["--json", "wallet", "inspect", "--name", "vector_wallet"],
-    )
-    .env(&name, &value)
-    .output()
-    .unwrap();
-    assert_eq!(json(&unlocked)["ss58"], VECTOR_COLDKEY);
+    let name = wallet::env_password::var_name(&given);
+    let value = wallet::env_password::encode(&name, VECTOR_COLDKEY_PASSWORD);
+    let unlocked = cli
+        .run_with_env(
+            &[(name.as_str(), value.as_str())],
+            &["--json", "wallet", "inspect", "--name", "vector_wallet"],
+        )
+        .unwrap();
+    assert_eq!(unlocked.json().unwrap()["ss58"], VECTOR_COLDKEY);
 
-    let garbage = rustensor(
-        root.path(),
-        &["wallet", "inspect", "--name", "vector_wallet"],
-    )
-    .env(&name, "%%% not base64")
-    .output()
-    .unwrap();
+    let garbage = cli
+        .run_with_env(
+            &[(name.as_str(), "%%% not base64")],
+            &["wallet", "inspect", "--name", "vector_wallet"],
+        )
+        .unwrap();
     assert_eq!(garbage.status.code(), Some(1));
-    assert!(stderr(&garbage).contains(&name), "{}", stderr(&garbage));
+    assert!(garbage.stderr.contains(&name), "{}", garbage.stderr);
 }
 
 #[test]
 fn create_with_no_password_then_refuses_to_overwrite() {
     let root = tempfile::tempdir().unwrap();
-    let created = json(&run(
-        root.path(),
-        &[
+    let cli = Cli::new(BIN, root.path());
+    let created = cli
+        .run(&[
             "--json",
             "wallet",
             "create",
@@ -113,8 +124,10 @@ fn create_with_no_password_then_refuses_to_overwrite() {
             "--hotkey",
             "miner",
             "--no-password",
-        ],
-    ));
+        ])
+        .unwrap()
+        .json()
+        .unwrap();
     let coldkey = created["coldkey"].as_str().unwrap().to_owned();
     let words = created["coldkey_mnemonic"]
         .as_str()
@@ -136,24 +149,22 @@ fn create_with_no_password_then_refuses_to_overwrite() {
         assert_eq!(mode & 0o777, 0o600, "{file}");
     }
 
-    let before = snapshot(root.path());
-    let again = run(
-        root.path(),
-        &["wallet", "create", "--name", "alice", "--no-password"],
-    );
+    let before = snapshot(root.path()).unwrap();
+    let again = cli
+        .run(&["wallet", "create", "--name", "alice", "--no-password"])
+        .unwrap();
     assert_eq!(again.status.code(), Some(1));
-    assert!(stderr(&again).contains("--overwrite"), "{}", stderr(&again));
+    assert!(again.stderr.contains("--overwrite"), "{}", again.stderr);
     assert_eq!(
-        snapshot(root.path()),
+        snapshot(root.path()).unwrap(),
         before,
         "a refused overwrite must change nothing"
     );
 
     // The mnemonic restores the same coldkey.
     let mnemonic = created["coldkey_mnemonic"].as_str().unwrap();
-    let restored = json(&run(
-        root.path(),
-        &[
+    let restored = cli
+        .run(&[
             "--json",
             "wallet",
             "regen-coldkey",
@@ -162,17 +173,19 @@ fn create_with_no_password_then_refuses_to_overwrite() {
             "--mnemonic",
             mnemonic,
             "--no-password",
-        ],
-    ));
+        ])
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(restored["coldkey"], coldkey.as_str());
 }
 
 #[test]
 fn dev_accounts_are_one_command_away() {
     let root = tempfile::tempdir().unwrap();
-    let alice = json(&run(
-        root.path(),
-        &[
+    let cli = Cli::new(BIN, root.path());
+    let alice = cli
+        .run(&[
             "--json",
             "wallet",
             "regen-coldkey",
@@ -181,15 +194,16 @@ fn dev_accounts_are_one_command_away() {
             "--uri",
             "//Alice",
             "--no-password",
-        ],
-    ));
+        ])
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(
         alice["coldkey"],
         "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
     );
-    let bob = json(&run(
-        root.path(),
-        &[
+    let bob = cli
+        .run(&[
             "--json",
             "wallet",
             "regen-hotkey",
@@ -199,15 +213,16 @@ fn dev_accounts_are_one_command_away() {
             "bob",
             "--uri",
             "//Bob",
-        ],
-    ));
+        ])
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(
         bob["hotkey"]["ss58"],
         "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"
     );
-    let pubonly = json(&run(
-        root.path(),
-        &[
+    let pubonly = cli
+        .run(&[
             "--json",
             "wallet",
             "regen-coldkeypub",
@@ -215,22 +230,28 @@ fn dev_accounts_are_one_command_away() {
             "watch",
             "--ss58",
             "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
-        ],
-    ));
+        ])
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(
         pubonly["coldkey"],
         "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
     );
-    let listed = json(&run(root.path(), &["--json", "wallet", "list"]));
+    let listed = cli
+        .run(&["--json", "wallet", "list"])
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2);
 }
 
 #[test]
 fn sign_and_verify_round_trip() {
-    let root = vector_wallet_root();
-    let signed = json(&run(
-        root.path(),
-        &[
+    let root = vector_wallet_root().unwrap();
+    let cli = Cli::new(BIN, root.path());
+    let signed = cli
+        .run(&[
             "--json",
             "wallet",
             "sign",
@@ -240,13 +261,14 @@ fn sign_and_verify_round_trip() {
             "default",
             "--message",
             "hello bittensor",
-        ],
-    ));
+        ])
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(signed["signer"], VECTOR_HOTKEY);
     let signature = signed["signature"].as_str().unwrap();
-    let ok = run(
-        root.path(),
-        &[
+    let ok = cli
+        .run(&[
             "wallet",
             "verify",
             "--message",
@@ -255,13 +277,12 @@ fn sign_and_verify_round_trip() {
             signature,
             "--ss58",
             VECTOR_HOTKEY,
-        ],
-    );
+        ])
+        .unwrap();
     assert!(ok.status.success());
-    assert!(stdout(&ok).contains("Signature is valid!"));
-    let tampered = run(
-        root.path(),
-        &[
+    assert!(ok.stdout.contains("Signature is valid!"));
+    let tampered = cli
+        .run(&[
             "wallet",
             "verify",
             "--message",
@@ -270,15 +291,14 @@ fn sign_and_verify_round_trip() {
             signature,
             "--ss58",
             VECTOR_HOTKEY,
-        ],
-    );
+        ])
+        .unwrap();
     assert_eq!(tampered.status.code(), Some(1));
-    assert!(stderr(&tampered).contains("NOT valid"));
+    assert!(tampered.stderr.contains("NOT valid"));
     // The signature btcli captured for the same key and message verifies too.
     let btcli = "a81586c91a4038b02c2ef3211aca92b60b9c31a158a889b646016bfc82934b24aa8c3059ccee2d09fe9e3edfe0d3a96ba27c937c51b515a128375b7211622580";
-    let from_btcli = run(
-        root.path(),
-        &[
+    let from_btcli = cli
+        .run(&[
             "wallet",
             "verify",
             "--message",
@@ -287,14 +307,15 @@ fn sign_and_verify_round_trip() {
             btcli,
             "--ss58",
             VECTOR_HOTKEY,
-        ],
-    );
-    assert!(from_btcli.status.success(), "{}", stderr(&from_btcli));
+        ])
+        .unwrap();
+    assert!(from_btcli.status.success(), "{}", from_btcli.stderr);
 }
 
 #[test]
 fn bad_input_gets_a_clear_error_and_a_hint() {
     let root = tempfile::tempdir().unwrap();
+    let cli = Cli::new(BIN, root.path());
     let cases: [&[&str]; 4] = [
         &[
             "wallet",
@@ -326,16 +347,16 @@ fn bad_input_gets_a_clear_error_and_a_hint() {
         &["wallet", "inspect", "--name", "missing"],
     ];
     for args in cases {
-        let output = run(root.path(), args);
+        let output = cli.run(args).unwrap();
         assert_eq!(output.status.code(), Some(1), "{args:?}");
-        let err = stderr(&output);
+        let err = output.stderr;
         assert!(
             err.starts_with("Error: ") && err.contains("hint: "),
             "{args:?}: {err}"
         );
     }
     assert!(
-        snapshot(root.path()).is_empty(),
+        snapshot(root.path()).unwrap().is_empty(),
         "failed commands must not create files"
     );
 }
@@ -343,12 +364,12 @@ fn bad_input_gets_a_clear_error_and_a_hint() {
 #[test]
 fn encrypted_coldkey_round_trip_with_real_kdf() {
     let root = tempfile::tempdir().unwrap();
+    let cli = Cli::new(BIN, root.path());
     let password_file = root.path().join("pw.txt");
     std::fs::write(&password_file, "a-long-enough-password\n").unwrap();
     let pw = password_file.to_str().unwrap();
-    let created = json(&run(
-        root.path(),
-        &[
+    let created = cli
+        .run(&[
             "--json",
             "--password-file",
             pw,
@@ -358,8 +379,10 @@ fn encrypted_coldkey_round_trip_with_real_kdf() {
             "enc",
             "--words",
             "24",
-        ],
-    ));
+        ])
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(
         created["coldkey_mnemonic"]
             .as_str()
@@ -371,16 +394,11 @@ fn encrypted_coldkey_round_trip_with_real_kdf() {
     let coldkey = std::fs::read(root.path().join("enc/coldkey")).unwrap();
     assert!(coldkey.starts_with(b"$NACL"));
     // Without any password source and no terminal, it says how to give one.
-    let no_pw = run(root.path(), &["wallet", "inspect", "--name", "enc"]);
+    let no_pw = cli.run(&["wallet", "inspect", "--name", "enc"]).unwrap();
     assert_eq!(no_pw.status.code(), Some(1));
-    assert!(
-        stderr(&no_pw).contains("--password-file"),
-        "{}",
-        stderr(&no_pw)
-    );
-    let view = json(&run(
-        root.path(),
-        &[
+    assert!(no_pw.stderr.contains("--password-file"), "{}", no_pw.stderr);
+    let view = cli
+        .run(&[
             "--json",
             "--password-file",
             pw,
@@ -388,7 +406,9 @@ fn encrypted_coldkey_round_trip_with_real_kdf() {
             "inspect",
             "--name",
             "enc",
-        ],
-    ));
+        ])
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(view["ss58"], created["coldkey"]);
 }

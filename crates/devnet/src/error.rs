@@ -164,6 +164,9 @@ pub enum DevnetError {
     /// A key could not be derived.
     #[error(transparent)]
     Keys(#[from] keys::Error),
+    /// A wallet could not be written.
+    #[error(transparent)]
+    Wallet(#[from] wallet::Error),
     /// The embedded model could not be fetched.
     #[error(transparent)]
     Model(#[from] model::Error),
@@ -252,6 +255,7 @@ impl DevnetError {
             Self::SetupFailed { .. } => "this is a bug in localnet's setup; please report it",
             Self::Bug(_) => "this is a bug; please report it",
             Self::Keys(e) => return e.hint().map(str::to_owned),
+            Self::Wallet(e) => return e.hint().map(str::to_owned),
             Self::Model(e) => return e.hint().map(str::to_owned),
             Self::Http(_) => "check the machine's TLS and proxy settings",
             Self::NotRegistered { .. } => "check the subnet's burn and registration settings",

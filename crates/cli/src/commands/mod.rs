@@ -13,6 +13,7 @@ pub mod node;
 pub mod sim;
 pub mod stake;
 pub mod subnet;
+pub mod sudo;
 pub mod transfer;
 pub mod validator;
 pub mod wallet;

@@ -8,9 +8,10 @@ use chain::{Call, TxOutcome};
 use clap::Args;
 use client::views::{DryRunView, TxInclusion};
 use client::{Client, ClientError, TxOptions, Wait};
-use keys::{KdfParams, Keypair, Wallet};
+use keys::Keypair;
 use serde::Serialize;
 use types::{AccountId, TaoBalance};
+use wallet::{KdfParams, Wallet};
 
 use crate::GlobalArgs;
 use crate::error::{CliError, CliResult};
@@ -20,19 +21,79 @@ use crate::password;
 /// The node to talk to.
 #[derive(Debug, Clone, Args)]
 pub struct NetworkArgs {
-    /// Node address (WebSocket JSON-RPC).
-    #[arg(long, visible_alias = "subtensor.network", env = "RUSTENSOR_NETWORK", default_value = client::DEFAULT_URL)]
+    /// Node address (WebSocket JSON-RPC), or `local` for ws://127.0.0.1:9944.
+    #[arg(
+        long,
+        visible_alias = "subtensor.network",
+        aliases = ["subtensor.chain_endpoint", "subtensor.chain-endpoint", "chain"],
+        env = "RUSTENSOR_NETWORK",
+        default_value = client::DEFAULT_URL,
+        value_parser = parse_network,
+    )]
     pub network: String,
+}
+
+/// The networks btcli knows by name; none of them is a rustensor chain.
+const BITTENSOR_NETWORKS: [&str; 7] = [
+    "finney",
+    "test",
+    "archive",
+    "subvortex",
+    "rao",
+    "dev",
+    "latent-lite",
+];
+
+/// A node address as `--network` takes it: `ws://` or `wss://`, or btcli's `local`. btcli's
+/// other network names are Bittensor's own chains, which rustensor does not talk to.
+pub fn parse_network(given: &str) -> Result<String, String> {
+    let address = given.trim();
+    if address == "local" {
+        return Ok(client::DEFAULT_URL.to_owned());
+    }
+    if address.starts_with("ws://") || address.starts_with("wss://") {
+        return Ok(address.to_owned());
+    }
+    if BITTENSOR_NETWORKS.contains(&address) {
+        return Err(format!(
+            "`{address}` is one of Bittensor's own networks, which rustensor does not connect to\n  \
+             hint: pass a rustensor node's address, e.g. --network ws://127.0.0.1:9944, or \
+             `local` for that one"
+        ));
+    }
+    Err(format!(
+        "`{address}` is not a node address\n  \
+         hint: pass ws://HOST:PORT (a rustensor node's JSON-RPC), or `local` for {}",
+        client::DEFAULT_URL
+    ))
 }
 
 /// The wallet and hotkey a command uses.
 #[derive(Debug, Clone, Args)]
 pub struct KeyArgs {
     /// Wallet name.
-    #[arg(long, visible_alias = "wallet-name", default_value = "default")]
+    #[arg(
+        long,
+        visible_alias = "wallet-name",
+        aliases = ["wallet.name", "wallet_name"],
+        default_value = "default"
+    )]
     pub name: String,
     /// Hotkey name (or an SS58 address where a hotkey address is enough).
-    #[arg(long, visible_alias = "wallet-hotkey", default_value = "default")]
+    #[arg(
+        long,
+        short_alias = 'H',
+        visible_alias = "wallet-hotkey",
+        aliases = [
+            "wallet.hotkey",
+            "wallet_hotkey",
+            "hotkey-ss58",
+            "hotkey-ss58-address",
+            "wallet-hotkey-ss58",
+            "wallet_hotkey_ss58",
+        ],
+        default_value = "default"
+    )]
     pub hotkey: String,
 }
 
@@ -40,7 +101,7 @@ pub struct KeyArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SendArgs {
     /// Send without asking.
-    #[arg(short = 'y', long, visible_alias = "no-prompt")]
+    #[arg(short = 'y', long, visible_alias = "no-prompt", alias = "no_prompt")]
     pub yes: bool,
     /// Tip to the block author, in TAO.
     #[arg(long, value_parser = parse_tao)]
@@ -105,7 +166,7 @@ impl<'a> Keys<'a> {
     }
 
     fn wallet(&self) -> CliResult<Wallet> {
-        keys::wallet::check_name("wallet", &self.args.name)?;
+        wallet::folder::check_name("wallet", &self.args.name)?;
         Ok(Wallet::new(self.root.clone(), &self.args.name))
     }
 
@@ -327,4 +388,87 @@ pub fn spinner(out: &Output, msg: &str) -> Option<indicatif::ProgressBar> {
     bar.set_message(msg.to_string());
     bar.enable_steady_tick(Duration::from_millis(100));
     Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// The shared argument groups alone, to read back what each spelling set.
+    #[derive(Debug, Parser)]
+    struct Shared {
+        #[command(flatten)]
+        net: NetworkArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
+        send: SendArgs,
+    }
+
+    fn shared(args: &[&str]) -> Shared {
+        Shared::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[test]
+    fn btcli_spellings_set_the_same_fields() {
+        for name in ["--name", "--wallet-name", "--wallet.name", "--wallet_name"] {
+            assert_eq!(shared(&[name, "tao1"]).keys.name, "tao1", "{name}");
+        }
+        for hotkey in [
+            "--hotkey",
+            "-H",
+            "--wallet-hotkey",
+            "--wallet.hotkey",
+            "--wallet_hotkey",
+            "--hotkey-ss58",
+            "--hotkey-ss58-address",
+        ] {
+            assert_eq!(
+                shared(&[hotkey, "miner1"]).keys.hotkey,
+                "miner1",
+                "{hotkey}"
+            );
+        }
+        for network in [
+            "--network",
+            "--subtensor.network",
+            "--subtensor.chain_endpoint",
+            "--chain",
+        ] {
+            let s = shared(&[network, "ws://10.0.0.1:9000"]);
+            assert_eq!(s.net.network, "ws://10.0.0.1:9000", "{network}");
+        }
+        for yes in ["-y", "--yes", "--no-prompt", "--no_prompt"] {
+            assert!(shared(&[yes]).send.yes, "{yes}");
+        }
+        let defaults = shared(&[]);
+        assert_eq!(
+            (defaults.keys.name.as_str(), defaults.keys.hotkey.as_str()),
+            ("default", "default")
+        );
+        assert!(!defaults.send.yes);
+    }
+
+    #[test]
+    fn network_names() {
+        assert_eq!(parse_network("local").unwrap(), "ws://127.0.0.1:9944");
+        assert_eq!(
+            parse_network("wss://node.example:443").unwrap(),
+            "wss://node.example:443"
+        );
+        for name in ["finney", "test", "archive"] {
+            let e = parse_network(name).unwrap_err();
+            assert!(
+                e.contains("Bittensor's own networks") && e.contains("hint: "),
+                "{e}"
+            );
+        }
+        let e = parse_network("127.0.0.1:9944").unwrap_err();
+        assert!(
+            e.contains("not a node address") && e.contains("ws://HOST:PORT"),
+            "{e}"
+        );
+    }
 }

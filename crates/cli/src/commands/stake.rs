@@ -37,17 +37,17 @@ pub struct LimitArgs {
     limit_price: Option<TaoBalance>,
     /// Acceptable price move as a fraction (0.05 = 5%), from the current price (for swap: from
     /// the current price ratio).
-    #[arg(long, visible_alias = "rate-tolerance")]
+    #[arg(long, visible_alias = "rate-tolerance", alias = "limit")]
     tolerance: Option<f64>,
     /// With a limit: execute the part that fits.
-    #[arg(long, visible_alias = "allow-partial-stake")]
+    #[arg(long, visible_alias = "allow-partial-stake", alias = "allow-partial")]
     partial: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// The subnet.
-    #[arg(long)]
+    #[arg(long, short_alias = 'n', alias = "netuids")]
     netuid: u16,
     /// TAO to stake.
     #[arg(long, value_parser = net::parse_tao)]
@@ -68,7 +68,7 @@ pub struct RemoveArgs {
     #[arg(long)]
     netuid: u16,
     /// Alpha to unstake.
-    #[arg(long, value_parser = net::parse_alpha)]
+    #[arg(long, short_alias = 'a', value_parser = net::parse_alpha)]
     amount: AlphaBalance,
     #[command(flatten)]
     limit: LimitArgs,
@@ -89,7 +89,7 @@ pub struct MoveArgs {
     #[arg(long)]
     dest_netuid: u16,
     /// Destination hotkey (SS58).
-    #[arg(long)]
+    #[arg(long, aliases = ["to", "dest", "dest-ss58"])]
     dest_hotkey: AccountId,
     /// Alpha to move.
     #[arg(long, value_parser = net::parse_alpha)]
@@ -111,10 +111,10 @@ pub struct TransferArgs {
     #[arg(long)]
     dest_netuid: u16,
     /// New owner coldkey (SS58).
-    #[arg(long)]
+    #[arg(long, aliases = ["dest-ss58", "dest-coldkey"])]
     dest: AccountId,
     /// Alpha to transfer.
-    #[arg(long, value_parser = net::parse_alpha)]
+    #[arg(long, short_alias = 'a', value_parser = net::parse_alpha)]
     amount: AlphaBalance,
     #[command(flatten)]
     net: NetworkArgs,
@@ -127,13 +127,13 @@ pub struct TransferArgs {
 #[derive(Debug, Args)]
 pub struct SwapArgs {
     /// Origin subnet.
-    #[arg(long)]
+    #[arg(long, short_alias = 'o', alias = "origin")]
     origin_netuid: u16,
     /// Destination subnet.
-    #[arg(long)]
+    #[arg(long, short_alias = 'd', alias = "dest")]
     dest_netuid: u16,
     /// Alpha to swap.
-    #[arg(long, value_parser = net::parse_alpha)]
+    #[arg(long, short_alias = 'a', value_parser = net::parse_alpha)]
     amount: AlphaBalance,
     #[command(flatten)]
     limit: LimitArgs,
@@ -148,7 +148,7 @@ pub struct SwapArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// An SS58 coldkey instead of the wallet's.
-    #[arg(long)]
+    #[arg(long, short_alias = 'k', aliases = ["coldkey-ss58", "coldkey_ss58", "key"])]
     ss58: Option<AccountId>,
     #[command(flatten)]
     net: NetworkArgs,

@@ -1,4 +1,5 @@
-//! `rustensor subnet`: list, show, create, start, register, hyperparameters, set.
+//! `rustensor subnet` (btcli: `subnets`): list, show, create, start, register, hyperparameters,
+//! set, metagraph.
 
 use std::str::FromStr;
 
@@ -30,6 +31,8 @@ pub enum SubnetCommand {
     Hyperparameters(NetuidRead),
     /// Set a hyperparameter (owner within limits, or sudo).
     Set(SetArgs),
+    /// A subnet's metagraph (the same as `rustensor metagraph`).
+    Metagraph(super::metagraph::MetagraphArgs),
 }
 
 #[derive(Debug, Args)]
@@ -76,7 +79,7 @@ pub struct SetArgs {
     #[arg(long)]
     netuid: u16,
     /// Parameter name (as `subnet hyperparameters` lists it, e.g. tempo, kappa, immunity_period).
-    #[arg(long)]
+    #[arg(long, alias = "parameter")]
     param: String,
     /// New value.
     #[arg(long)]
@@ -263,6 +266,7 @@ pub fn run(command: SubnetCommand, global: &GlobalArgs, out: &Output) -> CliResu
                 Ok(())
             })
         }
+        SubnetCommand::Metagraph(a) => super::metagraph::run(a, out),
     }
 }
 

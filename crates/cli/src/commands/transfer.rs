@@ -12,10 +12,10 @@ use crate::output::Output;
 #[derive(Debug, Args)]
 pub struct TransferArgs {
     /// Receiver's SS58 address.
-    #[arg(long, visible_alias = "destination")]
+    #[arg(long, short_alias = 'd', visible_alias = "destination")]
     dest: AccountId,
     /// Amount in TAO.
-    #[arg(long, value_parser = net::parse_tao)]
+    #[arg(long, short_alias = 'a', value_parser = net::parse_tao)]
     amount: TaoBalance,
     /// Allow the sender's balance to fall below the existential deposit.
     #[arg(long)]

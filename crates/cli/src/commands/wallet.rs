@@ -9,10 +9,11 @@ use crate::error::{CliError, CliResult};
 use crate::output::Output;
 use crate::password;
 use clap::{Args, Subcommand};
-use keys::{KdfParams, Keypair, Wallet};
+use keys::Keypair;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use types::AccountId;
+use wallet::{KdfParams, Wallet};
 
 mod ops;
 
@@ -24,19 +25,27 @@ use self::ops::{
 /// Default wallet and hotkey name, as in btcli.
 const DEFAULT_NAME: &str = "default";
 
+/// btcli's spellings of `--hotkey`.
+const HOTKEY_ALIASES: [&str; 3] = ["wallet-hotkey", "wallet.hotkey", "wallet_hotkey"];
+
 #[derive(Debug, Subcommand)]
 pub enum WalletCommand {
     /// Create a new coldkey and a hotkey.
     Create(CreateArgs),
     /// Create a new coldkey.
+    #[command(alias = "new_coldkey")]
     NewColdkey(NewColdkeyArgs),
     /// Create a new hotkey.
+    #[command(alias = "new_hotkey")]
     NewHotkey(NewHotkeyArgs),
     /// Restore a coldkey from its mnemonic or a secret URI such as //Alice.
+    #[command(alias = "regen_coldkey")]
     RegenColdkey(RegenColdkeyArgs),
     /// Restore the public part of a coldkey (coldkeypub.txt) from its SS58 address.
+    #[command(alias = "regen_coldkeypub")]
     RegenColdkeypub(RegenColdkeypubArgs),
     /// Restore a hotkey from its mnemonic or a secret URI.
+    #[command(alias = "regen_hotkey")]
     RegenHotkey(RegenHotkeyArgs),
     /// List every wallet with its coldkey and hotkey addresses (no password needed).
     List,
@@ -50,19 +59,32 @@ pub enum WalletCommand {
     Balance(super::wallet_chain::BalanceArgs),
     /// Balances, stakes per subnet and registrations on the chain.
     Overview(super::wallet_chain::OverviewArgs),
+    /// Send TAO to another account (the same as `rustensor transfer`).
+    Transfer(super::transfer::TransferArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct NameArg {
     /// Wallet name.
-    #[arg(long, visible_alias = "wallet-name", default_value = DEFAULT_NAME)]
+    #[arg(
+        long,
+        visible_alias = "wallet-name",
+        aliases = ["wallet.name", "wallet_name"],
+        default_value = DEFAULT_NAME
+    )]
     name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct NewKeyOptions {
     /// Number of mnemonic words.
-    #[arg(long, visible_alias = "n-words", default_value_t = 12, value_parser = parse_word_count)]
+    #[arg(
+        long,
+        visible_alias = "n-words",
+        alias = "n_words",
+        default_value_t = 12,
+        value_parser = parse_word_count
+    )]
     words: usize,
     /// Replace existing key files without asking.
     #[arg(long)]
@@ -74,12 +96,17 @@ pub struct CreateArgs {
     #[command(flatten)]
     name: NameArg,
     /// Hotkey name.
-    #[arg(long, default_value = DEFAULT_NAME)]
+    #[arg(
+        long,
+        short_alias = 'H',
+        aliases = HOTKEY_ALIASES,
+        default_value = DEFAULT_NAME
+    )]
     hotkey: String,
     #[command(flatten)]
     options: NewKeyOptions,
     /// Store the coldkey unencrypted (not recommended outside tests and local networks).
-    #[arg(long)]
+    #[arg(long, alias = "no-use-password")]
     no_password: bool,
     /// Encrypt the hotkey too.
     #[arg(long)]
@@ -93,7 +120,7 @@ pub struct NewColdkeyArgs {
     #[command(flatten)]
     options: NewKeyOptions,
     /// Store the coldkey unencrypted.
-    #[arg(long)]
+    #[arg(long, alias = "no-use-password")]
     no_password: bool,
 }
 
@@ -102,7 +129,12 @@ pub struct NewHotkeyArgs {
     #[command(flatten)]
     name: NameArg,
     /// Hotkey name.
-    #[arg(long, default_value = DEFAULT_NAME)]
+    #[arg(
+        long,
+        short_alias = 'H',
+        aliases = HOTKEY_ALIASES,
+        default_value = DEFAULT_NAME
+    )]
     hotkey: String,
     #[command(flatten)]
     options: NewKeyOptions,
@@ -140,7 +172,7 @@ pub struct RegenColdkeyArgs {
     #[command(flatten)]
     secret: SecretSource,
     /// Store the coldkey unencrypted.
-    #[arg(long)]
+    #[arg(long, alias = "no-use-password")]
     no_password: bool,
     /// Replace existing key files without asking.
     #[arg(long)]
@@ -152,7 +184,7 @@ pub struct RegenColdkeypubArgs {
     #[command(flatten)]
     name: NameArg,
     /// The coldkey's SS58 address.
-    #[arg(long)]
+    #[arg(long, alias = "ss58-address")]
     ss58: String,
     /// Replace an existing coldkeypub.txt without asking.
     #[arg(long)]
@@ -164,7 +196,12 @@ pub struct RegenHotkeyArgs {
     #[command(flatten)]
     name: NameArg,
     /// Hotkey name.
-    #[arg(long, default_value = DEFAULT_NAME)]
+    #[arg(
+        long,
+        short_alias = 'H',
+        aliases = HOTKEY_ALIASES,
+        default_value = DEFAULT_NAME
+    )]
     hotkey: String,
     #[command(flatten)]
     secret: SecretSource,
@@ -181,7 +218,7 @@ pub struct InspectArgs {
     #[command(flatten)]
     name: NameArg,
     /// Inspect this hotkey instead of the coldkey.
-    #[arg(long)]
+    #[arg(long, short_alias = 'H', aliases = HOTKEY_ALIASES)]
     hotkey: Option<String>,
     /// Also show the secret material (mnemonic, seed, private key). Never shown otherwise.
     #[arg(long)]
@@ -193,7 +230,7 @@ pub struct SignArgs {
     #[command(flatten)]
     name: NameArg,
     /// Sign with this hotkey instead of the coldkey.
-    #[arg(long)]
+    #[arg(long, short_alias = 'H', aliases = HOTKEY_ALIASES)]
     hotkey: Option<String>,
     /// The message (signed as its UTF-8 bytes).
     #[arg(long)]
@@ -209,7 +246,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     signature: String,
     /// The signer's SS58 address.
-    #[arg(long)]
+    #[arg(long, aliases = ["address", "public-key"])]
     ss58: String,
 }
 
@@ -372,6 +409,7 @@ pub fn run(command: WalletCommand, global: &GlobalArgs, out: &Output) -> CliResu
         WalletCommand::Verify(args) => verify(&ctx, args),
         WalletCommand::Balance(args) => super::wallet_chain::balance(args, global, out),
         WalletCommand::Overview(args) => super::wallet_chain::overview(args, global, out),
+        WalletCommand::Transfer(args) => super::transfer::run(args, global, out),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::output::Output;
 #[derive(Debug, Args)]
 pub struct BalanceArgs {
     /// An SS58 address instead of the wallet's coldkey.
-    #[arg(long)]
+    #[arg(long, aliases = ["ss58-address", "coldkey-ss58"])]
     ss58: Option<AccountId>,
     #[command(flatten)]
     net: NetworkArgs,

@@ -26,7 +26,7 @@ pub struct SaltedWeightArgs {
     #[command(flatten)]
     weights: WeightArgs,
     /// Salt, comma-separated u16 [default for commit: random; reveal: required].
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, short_alias = 's', value_delimiter = ',')]
     salt: Vec<u16>,
 }
 
@@ -36,10 +36,10 @@ pub struct WeightArgs {
     #[arg(long)]
     netuid: u16,
     /// Target uids, comma-separated.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, short_alias = 'u', value_delimiter = ',', required = true)]
     uids: Vec<u16>,
     /// Weights, comma-separated (any scale; normalised to max 65535).
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, short_alias = 'w', value_delimiter = ',', required = true)]
     weights: Vec<f64>,
     /// Validator version key.
     #[arg(long, default_value_t = 0)]

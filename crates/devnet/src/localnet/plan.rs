@@ -11,8 +11,9 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use keys::{KdfParams, Keypair, Wallet};
+use keys::Keypair;
 use types::{AccountId, NetUid};
+use wallet::{KdfParams, Wallet};
 
 use crate::error::{DevnetError, Result};
 

@@ -57,7 +57,7 @@ pub fn data(name: &str) -> PathBuf {
 /// The capture axon's hotkey (`vector_wallet/hotkeys/default`).
 pub fn vector_hotkey() -> keys::Keypair {
     let bytes = std::fs::read(data("vector_wallet_hotkey_default")).unwrap();
-    keys::keyfile::parse_json(&bytes)
+    wallet::keyfile::parse_json(&bytes)
         .unwrap()
         .into_keypair()
         .unwrap()

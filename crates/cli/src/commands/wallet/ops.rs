@@ -157,7 +157,7 @@ pub(super) fn show_mnemonic(ctx: &Context<'_>, what: &str, mnemonic: &str) {
 }
 
 pub(super) fn list(ctx: &Context<'_>) -> CliResult {
-    let wallets = keys::list_wallets(&ctx.root)?;
+    let wallets = wallet::list_wallets(&ctx.root)?;
     let json: Vec<WalletJson> = wallets
         .iter()
         .map(|w| WalletJson {

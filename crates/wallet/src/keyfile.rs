@@ -18,11 +18,12 @@ use std::fmt;
 
 use crypto_secretbox::aead::{AeadInPlace, KeyInit};
 use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
+use keys::{Keypair, Mnemonic};
 use rand::RngCore;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use crate::{Error, Keypair, Mnemonic};
+use crate::Error;
 
 /// Prefix of a NaCl-encrypted keyfile.
 pub const NACL_PREFIX: &[u8] = b"$NACL";
@@ -393,7 +394,7 @@ fn seed_field(seed: &str) -> Result<Keypair, Error> {
         None => {
             let raw = seed.strip_prefix("0x").unwrap_or(seed).as_bytes();
             let arr = <&[u8; 32]>::try_from(raw).map_err(|_| err())?;
-            Keypair::from_seed(arr)
+            Ok(Keypair::from_seed(arr)?)
         }
     }
 }

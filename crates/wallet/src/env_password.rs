@@ -16,7 +16,7 @@ use crate::error::Error;
 ///
 /// ```
 /// assert_eq!(
-///     keys::env_password::var_name("~/.bittensor/wallets/vector_wallet/coldkey"),
+///     wallet::env_password::var_name("~/.bittensor/wallets/vector_wallet/coldkey"),
 ///     "BT_PW_~__BITTENSOR_WALLETS_VECTOR_WALLET_COLDKEY"
 /// );
 /// ```

@@ -5,8 +5,9 @@
 use std::fs;
 use std::path::Path;
 
-use keys::keyfile::{self, KdfParams, KeyfileFormat};
-use keys::{Error, HotkeyEntry, Keypair, Wallet, list_wallets};
+use keys::Keypair;
+use wallet::keyfile::{self, KdfParams, KeyfileFormat};
+use wallet::{Error, HotkeyEntry, Wallet, list_wallets};
 
 const FAST: KdfParams = KdfParams::INSECURE_FAST_FOR_TESTS;
 

@@ -8,9 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use keys::keyfile::{self, KdfParams, KeyfileFormat, MAC_LEN, NACL_PREFIX, NONCE_LEN};
-use keys::{Error, Keypair, Wallet, list_wallets};
+use keys::Keypair;
 use serde_json::Value;
+use wallet::keyfile::{self, KdfParams, KeyfileFormat, MAC_LEN, NACL_PREFIX, NONCE_LEN};
+use wallet::{Error, Wallet, list_wallets};
 
 const FAST: KdfParams = KdfParams::INSECURE_FAST_FOR_TESTS;
 const REAL: KdfParams = KdfParams::BITTENSOR;

@@ -15,12 +15,13 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use keys::Keypair;
 use rand::RngCore;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use crate::Error;
 use crate::keyfile::{self, KdfParams, KeyfileFormat};
-use crate::{Error, Keypair};
 
 /// The usual wallet root, relative to the home folder: `~/.bittensor/wallets`.
 pub const DEFAULT_WALLET_ROOT: &str = ".bittensor/wallets";
