@@ -74,5 +74,27 @@ impl From<types::Error> for CliError {
     }
 }
 
+impl From<node::spec::ConfigError> for CliError {
+    fn from(error: node::spec::ConfigError) -> Self {
+        let hint = error.hint().map(str::to_owned);
+        CliError {
+            message: error.to_string(),
+            hint,
+            exit_code: 1,
+        }
+    }
+}
+
+impl From<node::launch::LaunchError> for CliError {
+    fn from(error: node::launch::LaunchError) -> Self {
+        let hint = error.hint().map(str::to_owned);
+        CliError {
+            message: error.to_string(),
+            hint,
+            exit_code: 1,
+        }
+    }
+}
+
 /// Shorthand for the CLI's results.
 pub type CliResult<T = ()> = Result<T, CliError>;

@@ -25,7 +25,10 @@
 //! - [`node`]: the [`node::Node`] handle for the RPC layer (heads, blocks, state, submit,
 //!   subscriptions);
 //! - [`metrics`]: Prometheus metrics (heights, mempool, finalized transactions and their rate,
-//!   block execution and commit times);
+//!   block execution and commit times) and their `/metrics` endpoint;
+//! - [`spec`]: the files a node runs from: chain spec, node config, identity key;
+//! - [`launch`]: one node assembled and run in this process (state, engine, network, API
+//!   server, metrics, stop signal), from a config file or as a dev chain;
 //! - `testing` (feature `test-utils`): an ed25519 transfer stand-in state machine.
 
 pub mod application;
@@ -34,11 +37,13 @@ pub mod chain_adapter;
 pub mod dev;
 pub mod engine;
 pub mod exec;
+pub mod launch;
 pub mod mempool;
 pub mod metrics;
 pub mod network;
 pub mod node;
 pub mod solo;
+pub mod spec;
 pub mod state_machine;
 pub mod store;
 

@@ -4,6 +4,7 @@
 //! The metrics live in the node from the start (atomics, always updated); [`NodeMetrics::register`]
 //! exposes them through a commonware runtime context, whose `encode()` then renders them in the
 //! Prometheus text format together with the engine's own metrics (consensus, p2p, storage).
+//! [`serve`] answers `GET /metrics` with that text.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -158,6 +159,38 @@ impl NodeMetrics {
     }
 }
 
+/// Registers `node`'s metrics under `rustensor_node` and serves everything the runtime knows
+/// (ours, consensus, p2p, storage) at `addr/metrics` in the background; returns the bound
+/// address. Needs a tokio runtime (the server runs on tokio's sockets).
+pub async fn serve<C, SM>(
+    context: &C,
+    node: &crate::node::Node<SM>,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<std::net::SocketAddr>
+where
+    C: Metrics + commonware_runtime::Supervisor,
+    SM: crate::state_machine::StateMachine,
+{
+    node.metrics().register(&context.child("rustensor_node"));
+    // A child shares the runtime's registry; `encode` renders all of it.
+    let registry = std::sync::Arc::new(context.child("metrics_server"));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let registry = registry.clone();
+            async move { registry.encode() }
+        }),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::warn!(error = %e, "metrics server stopped");
+        }
+    });
+    Ok(bound)
+}
+
 /// Transactions per second over the window: those after the first block, over the time from
 /// the first block to the last.
 fn rate(window: &VecDeque<(u64, u64)>) -> f64 {
@@ -183,6 +216,32 @@ mod tests {
         assert_eq!(rate(&w), 1000.0);
         assert_eq!(rate(&VecDeque::new()), 0.0);
         assert_eq!(rate(&[(5, 9)].into()), 0.0);
+    }
+
+    #[test]
+    fn serve_answers_metrics_over_http() {
+        use std::io::{Read as _, Write as _};
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = crate::dev::runtime_config(dir.path());
+        commonware_runtime::tokio::Runner::new(runtime).start(|context| async move {
+            let machine = crate::testing::Transfers::default();
+            let db = crate::store::StateDb::in_memory().unwrap();
+            let node = crate::node::Node::new(machine, db, crate::node::NodeConfig::dev()).unwrap();
+            let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            let bound = serve(&context, &node, localhost).await.unwrap();
+            let body = tokio::task::spawn_blocking(move || {
+                let mut s = std::net::TcpStream::connect(bound).unwrap();
+                s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .unwrap();
+                let mut text = String::new();
+                s.read_to_string(&mut text).unwrap();
+                text
+            })
+            .await
+            .unwrap();
+            assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+            assert!(body.contains("rustensor_node_finalized_height 0"), "{body}");
+        });
     }
 
     #[test]

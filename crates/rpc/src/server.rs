@@ -1,5 +1,6 @@
 //! The server: [`RpcImpl`] answers the API from a [`Node`] running the chain state machine;
-//! [`start`] serves it over HTTP and WebSocket on one address.
+//! [`start`] serves it over HTTP and WebSocket on one address; [`JsonRpc`] hands it to the
+//! node launcher (`node::launch::run`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -70,6 +71,28 @@ pub async fn start(
     let handle = server.start(RpcImpl::new(node, chain_id).into_rpc());
     tracing::info!(%addr, "JSON-RPC (HTTP and WebSocket) listening");
     Ok((addr, handle))
+}
+
+/// The JSON-RPC server as the node launcher's API server (default settings, the launcher's
+/// address).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonRpc;
+
+impl node::launch::ApiServer for JsonRpc {
+    type Handle = ServerHandle;
+
+    async fn start(
+        self,
+        node: Node<ChainMachine>,
+        chain_id: ChainId,
+        addr: SocketAddr,
+    ) -> Result<(SocketAddr, ServerHandle), node::launch::ApiError> {
+        let config = RpcConfig {
+            addr,
+            ..RpcConfig::default()
+        };
+        Ok(start(node, chain_id, config).await?)
+    }
 }
 
 /// The API over a node.

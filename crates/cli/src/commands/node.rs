@@ -1,6 +1,7 @@
-//! `rustensor node`: run a node (`--dev` for a single-authority development chain, or
-//! `--genesis FILE` for another chain spec) with JSON-RPC on one port, and `node
-//! export-genesis` to write a chain spec.
+//! `rustensor node`: run a node (`--dev` for a single-authority development chain, `--genesis
+//! FILE` for another chain spec, `--config FILE` for a node of a network) with JSON-RPC on one
+//! port, and `node export-genesis` to write a chain spec. The node is assembled and run by
+//! `node::launch`; this module parses the flags and prints what started.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -8,11 +9,8 @@ use std::time::Duration;
 
 use chain::{GenesisConfig, Preset};
 use clap::{Args, Subcommand};
-use commonware_cryptography::{Signer as _, ed25519};
-use commonware_runtime::{Runner as _, Supervisor as _};
-use node::chain_adapter::ChainMachine;
-use node::dev::{open_state, runtime_config, start_single};
-use node::node::NodeConfig;
+use node::launch::{LaunchConfig, Started};
+use node::spec::{self, ChainSpec, PeerEntry};
 
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
@@ -74,8 +72,13 @@ struct ExportArgs {
     /// Output file [default: stdout].
     #[arg(long, short)]
     output: Option<PathBuf>,
-    #[command(flatten)]
-    spec: super::network::SpecArgs,
+    /// An authority, `NAME=PUBLIC_KEY_HEX@HOST:PORT` (repeat for each); with any, the output is a
+    /// chain spec for a network of authorities instead of a bare genesis.
+    #[arg(long = "authority", value_name = "NAME=KEY@ADDR")]
+    authorities: Vec<String>,
+    /// Block time of the network, in milliseconds (with --authority).
+    #[arg(long, default_value_t = 250)]
+    spec_block_time_ms: u64,
 }
 
 pub fn run(args: NodeArgs, out: &Output) -> CliResult {
@@ -86,10 +89,18 @@ pub fn run(args: NodeArgs, out: &Output) -> CliResult {
         None => {}
     }
     if let Some(config) = &args.config {
-        return super::network::run_config(config, args.prometheus_port, out);
+        init_logs("warn,node=info");
+        let mut launch = LaunchConfig::from_file(config)?;
+        launch.prometheus_port = args.prometheus_port.or(launch.prometheus_port);
+        let json = out.is_json();
+        node::launch::run(launch, rpc::server::JsonRpc, move |s| {
+            print_started(s, json)
+        })?;
+        eprintln!("stopping");
+        return Ok(());
     }
     let genesis = match (&args.genesis, args.dev) {
-        (Some(path), _) => read_genesis(path)?,
+        (Some(path), _) => spec::read_genesis(path)?,
         (None, true) => dev_genesis(Preset::Fast)?,
         (None, false) => {
             return Err(CliError::new("which chain?")
@@ -108,95 +119,80 @@ pub fn run(args: NodeArgs, out: &Output) -> CliResult {
                 CliError::new("cannot find the home folder").with_hint("pass --base-path DIR")
             })?,
     };
-    let block_time =
-        Duration::from_millis(
-            args.block_time_ms
-                .unwrap_or(if args.dev { 250 } else { 12_000 }),
-        );
-    let config = NodeConfig {
-        block_time,
-        ..NodeConfig::dev()
-    };
-    let addr = SocketAddr::new(args.rpc_addr, args.rpc_port);
-    let machine = ChainMachine::new(genesis).map_err(|e| {
-        CliError::new(format!("bad genesis: {e}")).with_hint("check the chain spec")
-    })?;
-    let chain_id = machine.chain_id();
+    let block_time_ms = args
+        .block_time_ms
+        .unwrap_or(if args.dev { 250 } else { 12_000 });
+    let mut launch = LaunchConfig::dev(
+        genesis,
+        dir,
+        SocketAddr::new(args.rpc_addr, args.rpc_port),
+        Duration::from_millis(block_time_ms),
+    );
+    launch.prometheus_port = args.prometheus_port;
+    init_logs("warn,node=info,rpc=info");
     let json = out.is_json();
-    init_logs();
-    let result =
-        commonware_runtime::tokio::Runner::new(runtime_config(&dir)).start(|context| async move {
-            let db = open_state(&dir).map_err(|e| CliError::new(e.to_string()))?;
-            // The dev chain's single authority; its key is not a secret.
-            let signer = ed25519::PrivateKey::from_seed(0);
-            let (node, _engine) = start_single(context.child("node"), machine, db, config, signer)
-                .await
-                .map_err(|e| CliError::new(format!("the node did not start: {e}")))?;
-            let metrics = match args.prometheus_port {
-                Some(port) => Some(serve_metrics(&context, &node, port).await?),
-                None => None,
-            };
-            let (bound, _server) = rpc::server::start(
-                node.clone(),
-                chain_id,
-                rpc::server::RpcConfig {
-                    addr,
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| {
-                CliError::new(e.to_string()).with_hint("pick another port with --rpc-port")
-            })?;
-            let url = format!("ws://{bound}");
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "rpc": url,
-                        "genesis_hash": format!("0x{}", hex::encode(chain_id.genesis_hash)),
-                        "base_path": dir.display().to_string(),
-                        "metrics": metrics.map(|a| format!("http://{a}/metrics")),
-                    })
-                );
-            } else {
-                println!("rustensor node: JSON-RPC on {url} (HTTP and WebSocket)");
-                if let Some(a) = metrics {
-                    println!("  metrics: http://{a}/metrics");
-                }
-                println!("  data: {}", dir.display());
-                println!("  genesis: 0x{}", hex::encode(chain_id.genesis_hash));
-            }
-            let _ = tokio::signal::ctrl_c().await;
-            eprintln!("stopping");
-            Ok::<(), CliError>(())
-        });
+    let result = node::launch::run(launch, rpc::server::JsonRpc, move |s| {
+        print_started(s, json)
+    });
+    if result.is_ok() {
+        eprintln!("stopping");
+    }
     drop(tmp);
-    result
+    Ok(result?)
 }
 
-/// Registers the node's metrics with the runtime and serves everything the runtime knows
-/// (ours, consensus, p2p, storage) at `127.0.0.1:port/metrics`; returns the bound address.
-pub async fn serve_metrics<SM: node::state_machine::StateMachine>(
-    context: &commonware_runtime::tokio::Context,
-    node: &node::node::Node<SM>,
-    port: u16,
-) -> CliResult<SocketAddr> {
-    use commonware_runtime::Metrics as _;
-    node.metrics().register(&context.child("rustensor_node"));
-    // A child shares the runtime's registry; `encode` renders all of it.
-    let ctx = context.child("metrics_server");
-    let addr = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), port);
-    subnets::metrics::serve(addr, subnets::metrics::text_router(move || ctx.encode()))
-        .await
-        .map_err(|e| CliError::new(e.to_string()).with_hint("pick another --prometheus-port"))
+/// The first stdout line(s) of a running node: one JSON object with `--json`.
+fn print_started(s: &Started, json: bool) {
+    let url = format!("ws://{}", s.rpc);
+    let metrics = s.metrics.map(|a| format!("http://{a}/metrics"));
+    match (&s.network, json) {
+        (None, true) => println!(
+            "{}",
+            serde_json::json!({
+                "rpc": url,
+                "genesis_hash": format!("0x{}", hex::encode(s.chain_id.genesis_hash)),
+                "base_path": s.base_path.display().to_string(),
+                "metrics": metrics,
+            })
+        ),
+        (None, false) => {
+            println!("rustensor node: JSON-RPC on {url} (HTTP and WebSocket)");
+            if let Some(m) = &metrics {
+                println!("  metrics: {m}");
+            }
+            println!("  data: {}", s.base_path.display());
+            println!("  genesis: 0x{}", hex::encode(s.chain_id.genesis_hash));
+        }
+        (Some(n), true) => println!(
+            "{}",
+            serde_json::json!({
+                "name": n.name,
+                "role": n.role,
+                "rpc": url,
+                "pid": std::process::id(),
+                "genesis_hash": format!("0x{}", hex::encode(s.genesis_block_hash)),
+                "public_key": n.public_key,
+                "p2p": n.p2p,
+                "base_path": s.base_path.display().to_string(),
+                "metrics": metrics,
+            })
+        ),
+        (Some(n), false) => {
+            println!("rustensor node: JSON-RPC on {url} (HTTP and WebSocket)");
+            println!("  {} ({}), p2p {}", n.name, n.role, n.p2p);
+            println!("  data: {}", s.base_path.display());
+            println!("  genesis: 0x{}", hex::encode(s.genesis_block_hash));
+            if let Some(m) = &metrics {
+                println!("  metrics: {m}");
+            }
+        }
+    }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default: the node's progress at info, the rest at
-/// warn).
-fn init_logs() {
+/// Logs to stderr, filtered by `RUST_LOG` (default: `default`).
+fn init_logs(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,node=info,rpc=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -214,27 +210,22 @@ fn dev_genesis(preset: Preset) -> CliResult<GenesisConfig> {
     GenesisConfig::dev(preset).map_err(|e| CliError::new(e.to_string()))
 }
 
-fn read_genesis(path: &std::path::Path) -> CliResult<GenesisConfig> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::new(format!("cannot read {}: {e}", path.display()))
-            .with_hint("write one with `rustensor node export-genesis -o FILE`")
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        CliError::new(format!("{} is not a chain spec: {e}", path.display()))
-            .with_hint("write one with `rustensor node export-genesis -o FILE` and edit it")
-    })
-}
-
 fn export(args: ExportArgs, out: &Output) -> CliResult {
     let preset = if args.reference {
         Preset::Reference
     } else {
         Preset::Fast
     };
-    let text = match super::network::export_spec(&args.spec, dev_genesis(preset)?)? {
-        Some(spec) => spec,
-        None => serde_json::to_string_pretty(&dev_genesis(preset)?)
-            .map_err(|e| CliError::new(e.to_string()))?,
+    let genesis = dev_genesis(preset)?;
+    let text = if args.authorities.is_empty() {
+        serde_json::to_string_pretty(&genesis).map_err(|e| CliError::new(e.to_string()))?
+    } else {
+        let authorities = args
+            .authorities
+            .iter()
+            .map(|a| a.parse::<PeerEntry>())
+            .collect::<Result<Vec<_>, _>>()?;
+        ChainSpec::new("rustensor", genesis, args.spec_block_time_ms, authorities).to_json()?
     };
     match args.output {
         Some(path) => {

@@ -15,7 +15,7 @@ use keys::Keypair;
 use types::{AccountId, NetUid};
 use wallet::{KdfParams, Wallet};
 
-use crate::error::{CliError, CliResult};
+use crate::error::{DevnetError, Result};
 
 /// Validators per subnet.
 pub const VALIDATORS: usize = 2;
@@ -73,7 +73,7 @@ pub struct Key {
 }
 
 impl Key {
-    fn from_uri(uri: String) -> CliResult<Self> {
+    fn from_uri(uri: String) -> Result<Self> {
         let pair = Keypair::from_uri(&uri)?;
         Ok(Self { uri, pair })
     }
@@ -133,7 +133,7 @@ pub const OWNER: &str = "owner";
 
 impl Plan {
     /// The standard layout.
-    pub fn standard() -> CliResult<Self> {
+    pub fn standard() -> Result<Self> {
         let mut wallets = Vec::new();
         let owner = Key::from_uri("//Alice".into())?;
         let owner_hotkeys = Kind::ALL
@@ -142,14 +142,14 @@ impl Plan {
                 let name = k.flag().to_string();
                 Key::from_uri(format!("//Alice//localnet//{name}")).map(|key| (name, key))
             })
-            .collect::<CliResult<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()?;
         wallets.push(WalletPlan {
             name: OWNER.into(),
             coldkey: owner,
             hotkeys: owner_hotkeys,
         });
         let mut neurons = Vec::new();
-        let mut add = |name: String, role: Role, quality: Option<u8>| -> CliResult<()> {
+        let mut add = |name: String, role: Role, quality: Option<u8>| -> Result {
             let cold_uri = format!("//localnet//{name}");
             let coldkey = Key::from_uri(cold_uri.clone())?;
             let mut hotkeys = Vec::new();
@@ -183,31 +183,31 @@ impl Plan {
     }
 
     /// The owner wallet.
-    pub fn owner(&self) -> CliResult<&WalletPlan> {
+    pub fn owner(&self) -> Result<&WalletPlan> {
         self.wallets
             .first()
-            .ok_or_else(|| CliError::new("localnet plan has no owner wallet"))
+            .ok_or_else(|| DevnetError::Bug("localnet plan has no owner wallet"))
     }
 
     /// The wallet of a neuron.
-    pub fn wallet_of(&self, n: &NeuronPlan) -> CliResult<&WalletPlan> {
+    pub fn wallet_of(&self, n: &NeuronPlan) -> Result<&WalletPlan> {
         self.wallets
             .get(n.wallet)
-            .ok_or_else(|| CliError::new("localnet plan: a neuron without a wallet"))
+            .ok_or_else(|| DevnetError::Bug("localnet plan: a neuron without a wallet"))
     }
 
     /// The owner hotkey of a subnet.
-    pub fn owner_hotkey(&self, kind: Kind) -> CliResult<&Key> {
+    pub fn owner_hotkey(&self, kind: Kind) -> Result<&Key> {
         self.owner()?
             .hotkeys
             .iter()
             .find(|(name, _)| name == kind.flag())
             .map(|(_, k)| k)
-            .ok_or_else(|| CliError::new("localnet plan: no owner hotkey"))
+            .ok_or_else(|| DevnetError::Bug("localnet plan: no owner hotkey"))
     }
 
     /// Writes every wallet as plaintext keyfiles under `root`, replacing what is there.
-    pub fn write_wallets(&self, root: &Path) -> CliResult<()> {
+    pub fn write_wallets(&self, root: &Path) -> Result {
         for w in &self.wallets {
             let wallet = Wallet::new(root.to_path_buf(), &w.name);
             wallet.write_coldkey(&w.coldkey.pair, None, KdfParams::BITTENSOR, true)?;

@@ -18,10 +18,9 @@ use client::{Client, RustensorApiClient, TxOptions, Wait};
 use keys::Keypair;
 use types::{AccountId, NetUid, RAO_PER_TAO, TaoBalance};
 
-use super::Stop;
 use super::plan::{Kind, Plan, Role};
-use crate::commands::net::outcome_error;
-use crate::error::{CliError, CliResult};
+use crate::error::{DevnetError, Result};
+use crate::stop::Stop;
 
 /// TAO sent to each validator's coldkey.
 const VALIDATOR_FUNDS: u64 = 12_000;
@@ -86,7 +85,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Signs with the next local nonce of `pair` and submits without waiting.
-    async fn add(&mut self, pair: &Keypair, call: Call, what: impl Into<String>) -> CliResult {
+    async fn add(&mut self, pair: &Keypair, call: Call, what: impl Into<String>) -> Result {
         let who = pair.account_id();
         let nonce = match self.nonces.get(&who) {
             Some(n) => *n,
@@ -103,14 +102,10 @@ impl<'a> Batch<'a> {
         };
         let tx = self.client.sign(pair, call, &opts).await?;
         let what = what.into();
-        let report = self.client.submit(&tx, Wait::Ready).await.map_err(|e| {
-            let hint = e.hint();
-            let err = CliError::new(format!("localnet setup: {what}: {e}"));
-            match hint {
-                Some(h) => err.with_hint(h),
-                None => err,
-            }
-        })?;
+        let report = match self.client.submit(&tx, Wait::Ready).await {
+            Ok(report) => report,
+            Err(source) => return Err(DevnetError::SetupRefused { what, source }),
+        };
         self.nonces.insert(who, nonce.saturating_add(1));
         self.sent.push((what, report.hash));
         Ok(())
@@ -118,7 +113,7 @@ impl<'a> Batch<'a> {
 
     /// Waits until every transaction is finalized and applied; returns their inclusions in
     /// the order they were added.
-    async fn finish(self, stop: &Stop) -> CliResult<Vec<TxInclusion>> {
+    async fn finish(self, stop: &Stop) -> Result<Vec<TxInclusion>> {
         let deadline = Instant::now() + BATCH_TIMEOUT;
         let mut done: Vec<Option<TxInclusion>> = vec![None; self.sent.len()];
         loop {
@@ -142,12 +137,10 @@ impl<'a> Batch<'a> {
                     .filter(|(d, _)| d.is_none())
                     .map(|(_, (what, _))| what.as_str())
                     .collect();
-                return Err(CliError::new(format!(
-                    "localnet setup: not finalized after {}s: {}",
-                    BATCH_TIMEOUT.as_secs(),
-                    missing.join(", ")
-                ))
-                .with_hint("see BASE/logs/node.log; is the node producing blocks?"));
+                return Err(DevnetError::SetupNotFinalized {
+                    secs: BATCH_TIMEOUT.as_secs(),
+                    missing: missing.join(", "),
+                });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -159,9 +152,16 @@ impl<'a> Batch<'a> {
                 .as_ref()
                 .map(|r| r.outcome.clone())
                 .unwrap_or(TxOutcome::Applied);
-            if let Some(e) = outcome_error(&outcome, false) {
-                return Err(CliError::new(format!("localnet setup: {what}: {e}"))
-                    .with_hint("this is a bug in localnet's setup; please report it"));
+            let failure = match &outcome {
+                TxOutcome::Applied => None,
+                TxOutcome::Failed(e) => Some(format!("the transaction failed: {e}")),
+                TxOutcome::Invalid(e) => Some(format!("the transaction is invalid: {e}")),
+            };
+            if let Some(reason) = failure {
+                return Err(DevnetError::SetupFailed {
+                    what: what.clone(),
+                    reason,
+                });
             }
             out.push(inc);
         }
@@ -189,12 +189,7 @@ fn identity(kind: Kind) -> SubnetIdentity {
 }
 
 /// Runs the whole setup; returns the netuids of the two subnets.
-pub async fn run(
-    client: &Client,
-    plan: &Plan,
-    settings: Settings,
-    stop: &Stop,
-) -> CliResult<Netuids> {
+pub async fn run(client: &Client, plan: &Plan, settings: Settings, stop: &Stop) -> Result<Netuids> {
     let owner = plan.owner()?;
     let alice = &owner.coldkey.pair;
 
@@ -237,14 +232,13 @@ pub async fn run(
                 Event::NetworkAdded { netuid, .. } => Some(*netuid),
                 _ => None,
             })
-            .ok_or_else(|| {
-                CliError::new("localnet setup: a subnet was created without a NetworkAdded event")
-                    .with_hint("this is a bug; please report it")
-            })?;
+            .ok_or(DevnetError::Bug(
+                "localnet setup: a subnet was created without a NetworkAdded event",
+            ))?;
         created.push(netuid);
     }
     let (Some(text), Some(forecast)) = (created.first().copied(), created.get(1).copied()) else {
-        return Err(CliError::new(
+        return Err(DevnetError::Bug(
             "localnet setup: the subnets were not created",
         ));
     };

@@ -10,7 +10,7 @@ use types::{AccountId, NetUid, RAO_PER_TAO};
 
 use super::plan::{Kind, Plan, Role};
 use super::setup::Netuids;
-use crate::error::CliResult;
+use crate::error::Result;
 
 /// One neuron of a snapshot.
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +111,7 @@ struct Known {
 }
 
 /// Reads both metagraphs.
-pub async fn snapshot(client: &Client, plan: &Plan, netuids: Netuids) -> CliResult<Snapshot> {
+pub async fn snapshot(client: &Client, plan: &Plan, netuids: Netuids) -> Result<Snapshot> {
     let mut known: HashMap<AccountId, Known> = HashMap::new();
     for n in &plan.neurons {
         known.insert(

@@ -1,7 +1,7 @@
 //! Axon benchmark: our axon vs a Python bittensor 10.5.0 Axon, same load generator, same run.
 //!
 //! ```text
-//! cargo run --release -p rustensor-neuron --example axon_bench -- \
+//! cargo run --release -p rustensor-devnet --example axon_bench -- \
 //!     [--duration SECS] [--python PATH | --venv DIR | --no-python]
 //!     [--target HOST:PORT [--hotkey SS58]]   # load an axon that is already running
 //!     [--serve PORT]                         # only serve the benchmark axon
@@ -15,10 +15,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use neuron::bench::{
-    BenchConfig, ensure_bittensor_venv, run_child_axon_bench, run_python_axon_bench,
-    serve_bench_axon,
-};
+use devnet::child_axon::{ensure_bittensor_venv, run_child_axon_bench, run_python_axon_bench};
+use neuron::bench::{BenchConfig, serve_bench_axon};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut cfg = BenchConfig::default();

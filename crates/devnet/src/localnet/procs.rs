@@ -1,5 +1,4 @@
-//! The child processes of `rustensor localnet`: each is this same binary (`current_exe()`) with
-//! its output in `BASE/logs/NAME.log`, in a process group of its own (so a terminal's Ctrl-C
+//! The child processes of localnet: each is the `rustensor` binary with its output in `BASE/logs/NAME.log`, in a process group of its own (so a terminal's Ctrl-C
 //! reaches only localnet, which then stops them in order), and, on Linux, set to receive
 //! SIGTERM if localnet dies without cleaning up (`PR_SET_PDEATHSIG`). [`Procs`] stops every
 //! child when dropped: on a normal exit, on Ctrl-C, on an error half-way through setup, and on
@@ -12,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::error::{CliError, CliResult};
+use crate::error::{DevnetError, Result};
 
 /// How long children get to exit after SIGINT before SIGKILL.
 const GRACE: Duration = Duration::from_secs(5);
@@ -50,19 +49,11 @@ pub struct ProcInfo {
 }
 
 impl Procs {
-    /// Children of this binary, logging into `logs` (created if missing).
-    pub fn new(logs: &Path) -> CliResult<Self> {
-        let exe = std::env::current_exe().map_err(|e| {
-            CliError::new(format!("cannot find the rustensor binary to start: {e}")).with_hint(
-                "run localnet from an installed binary (`cargo install --path crates/cli`)",
-            )
-        })?;
-        std::fs::create_dir_all(logs).map_err(|e| {
-            CliError::new(format!("cannot create {}: {e}", logs.display()))
-                .with_hint("check the permissions of --base-path")
-        })?;
+    /// Children running `exe`, logging into `logs` (created if missing).
+    pub fn new(exe: &Path, logs: &Path) -> Result<Self> {
+        std::fs::create_dir_all(logs).map_err(|e| DevnetError::io("create", logs, e))?;
         Ok(Self {
-            exe,
+            exe: exe.to_path_buf(),
             logs: logs.to_path_buf(),
             envs: Vec::new(),
             list: Vec::new(),
@@ -76,12 +67,9 @@ impl Procs {
     }
 
     /// Starts `rustensor ARGS...` as child `name`; returns its pid.
-    pub fn spawn(&mut self, name: &str, args: &[OsString]) -> CliResult<u32> {
+    pub fn spawn(&mut self, name: &str, args: &[OsString]) -> Result<u32> {
         let log = self.logs.join(format!("{name}.log"));
-        let open_err = |e: std::io::Error| {
-            CliError::new(format!("cannot write {}: {e}", log.display()))
-                .with_hint("check the permissions of --base-path")
-        };
+        let open_err = |e: std::io::Error| DevnetError::io("write", &log, e);
         let stdout = File::create(&log).map_err(open_err)?;
         let stderr = stdout.try_clone().map_err(open_err)?;
         let mut cmd = Command::new(&self.exe);
@@ -91,9 +79,9 @@ impl Procs {
             .stdout(stdout)
             .stderr(stderr);
         isolate(&mut cmd);
-        let child = cmd.spawn().map_err(|e| {
-            CliError::new(format!("cannot start `{name}`: {e}"))
-                .with_hint("check that the rustensor binary is still in place")
+        let child = cmd.spawn().map_err(|source| DevnetError::Spawn {
+            name: name.to_string(),
+            source,
         })?;
         let pid = child.id();
         self.list.push(Proc {
@@ -125,7 +113,7 @@ impl Procs {
     }
 
     /// An error naming the first child that has exited, with the end of its log.
-    pub fn check_alive(&mut self) -> CliResult<()> {
+    pub fn check_alive(&mut self) -> Result {
         for p in &mut self.list {
             if p.done {
                 continue;
@@ -134,15 +122,15 @@ impl Procs {
                 Ok(None) => {}
                 Ok(Some(status)) => {
                     p.done = true;
-                    return Err(CliError::new(format!(
-                        "`{}` exited ({status}); the end of its log:\n{}",
-                        p.name,
-                        indent(&tail(&p.log, 20))
-                    ))
-                    .with_hint(format!("the whole log is {}", p.log.display())));
+                    return Err(DevnetError::Exited {
+                        name: p.name.clone(),
+                        status: status.to_string(),
+                        tail: indent(&tail(&p.log, 20)),
+                        log: p.log.clone(),
+                    });
                 }
                 Err(e) => {
-                    return Err(CliError::new(format!("cannot check on `{}`: {e}", p.name)));
+                    return Err(DevnetError::io("check on", Path::new(&p.name), e));
                 }
             }
         }
@@ -210,6 +198,7 @@ enum Signal {
 
 /// Signals the child's whole process group (it leads one; see [`isolate`]).
 #[cfg(unix)]
+#[allow(unsafe_code)] // kill(2); see SAFETY
 fn signal(child: &Child, signal: Signal) {
     let Ok(pid) = libc::pid_t::try_from(child.id()) else {
         return;
@@ -233,6 +222,7 @@ fn signal(_child: &Child, _signal: Signal) {
 /// Puts the child in a process group of its own and, on Linux, asks the kernel to send it
 /// SIGTERM when localnet dies.
 #[cfg(unix)]
+#[allow(unsafe_code)] // pre_exec; see SAFETY
 fn isolate(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     cmd.process_group(0);
