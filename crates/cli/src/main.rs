@@ -10,6 +10,8 @@ mod commands;
 mod error;
 mod output;
 mod password;
+#[cfg(unix)]
+mod signals;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

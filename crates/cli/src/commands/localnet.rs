@@ -512,11 +512,7 @@ fn refuse_if_running(manifest: &Path) -> CliResult {
 
 #[cfg(unix)]
 fn alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill(2) with signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
+    crate::signals::send(pid, None)
 }
 
 #[cfg(not(unix))]
