@@ -21,6 +21,8 @@
 //! (see `tests/`), streaming synapses included. Not yet: metagraph sync (the blacklist takes any
 //! [`StakeView`]), external-IP discovery.
 
+#![forbid(unsafe_code)]
+
 pub mod axon;
 pub mod bench;
 pub mod body_hash;

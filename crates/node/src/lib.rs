@@ -28,6 +28,8 @@
 //!   block execution and commit times);
 //! - `testing` (feature `test-utils`): an ed25519 transfer stand-in state machine.
 
+#![forbid(unsafe_code)]
+
 pub mod application;
 pub mod block;
 pub mod chain_adapter;

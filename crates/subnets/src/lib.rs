@@ -27,6 +27,8 @@
 //! Status: working in process and against a dev node (see `tests/`); `rustensor miner`,
 //! `validator` and `gateway` run it. `docs/subnets.md` explains the scoring and the tiers.
 
+#![forbid(unsafe_code)]
+
 pub mod ema;
 pub mod error;
 pub mod forecast;
