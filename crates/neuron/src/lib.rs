@@ -15,6 +15,7 @@
 //! * [`nonce`]: the bounded, atomic replay store;
 //! * [`policy`]: stake blacklist ([`Blacklist`], [`StakeView`]) and the priority gate;
 //! * [`axon`], [`dendrite`]: server and client; [`bench`](mod@bench): the load tool;
+//! * [`metrics`]: [`AxonStats`] as a prometheus-client collector;
 //! * [`error`]: one error enum per domain.
 //!
 //! Status: request/response synapses interoperate with bittensor 10.5.0 in both directions
@@ -29,6 +30,7 @@ pub mod body_hash;
 pub mod dendrite;
 pub mod error;
 pub mod headers;
+pub mod metrics;
 pub mod nonce;
 pub mod policy;
 mod py_printable;
