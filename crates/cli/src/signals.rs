@@ -23,7 +23,10 @@ mod tests {
 
     #[test]
     fn checks_and_signals_a_child() {
-        let mut child = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .unwrap();
         assert!(send(child.id(), None), "a running child exists");
         assert!(send(child.id(), Signal::SIGTERM));
         let status = child.wait().unwrap();

@@ -60,7 +60,10 @@ pub struct BodyMessage {
 
 /// A message's content: text, or parts of which only the text parts are kept.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged, expecting = "Message content must be a string or a list of parts.")]
+#[serde(
+    untagged,
+    expecting = "Message content must be a string or a list of parts."
+)]
 pub enum Content {
     /// Plain text.
     Text(String),
@@ -328,7 +331,11 @@ mod tests {
     fn errors_name_the_parameter_and_say_what_is_wrong() {
         let cases: [(&[u8], &str, Option<&str>); 7] = [
             (b"not json", "We could not parse the JSON body", None),
-            (br#"{}"#, "Missing required parameter: 'messages'.", Some("messages")),
+            (
+                br#"{}"#,
+                "Missing required parameter: 'messages'.",
+                Some("messages"),
+            ),
             (
                 br#"{"messages":[{"role":"robot","content":"x"}]}"#,
                 "Each message needs a role",

@@ -484,7 +484,11 @@ mod tests {
         let id = completion_id();
         let hex = id.strip_prefix("chatcmpl-").unwrap();
         assert_eq!(hex.len(), 32, "{id}");
-        assert!(hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{id}");
+        assert!(
+            hex.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{id}"
+        );
         assert_ne!(completion_id(), id);
     }
 }

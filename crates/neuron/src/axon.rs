@@ -1010,7 +1010,11 @@ mod tests {
         let parsed = uuid::Uuid::parse_str(&text).unwrap();
         assert_eq!(parsed.get_version_num(), 4);
         assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
-        assert_eq!(text, parsed.hyphenated().to_string(), "lowercase, with hyphens");
+        assert_eq!(
+            text,
+            parsed.hyphenated().to_string(),
+            "lowercase, with hyphens"
+        );
         assert_ne!(new_uuid(), text);
     }
 }

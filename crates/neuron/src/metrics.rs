@@ -27,10 +27,19 @@ impl Collector for AxonStats {
         }
         for (name, help, value) in [
             ("axon_served", "Requests answered with 200", self.served()),
-            ("axon_rejected", "Requests answered with an error status", self.rejected()),
+            (
+                "axon_rejected",
+                "Requests answered with an error status",
+                self.rejected(),
+            ),
         ] {
             let counter = ConstCounter::new(value);
-            counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)?;
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
         }
         let mut seconds = encoder.encode_descriptor(
             "axon_request_seconds",
@@ -41,12 +50,14 @@ impl Collector for AxonStats {
         for outcome in RequestOutcome::ALL {
             let label = [("outcome", outcome.name())];
             let count = self.count(outcome);
-            seconds.encode_family(&label)?.encode_histogram::<NoLabelSet>(
-                self.time(outcome).as_secs_f64(),
-                count,
-                &[(f64::INFINITY, count)],
-                None,
-            )?;
+            seconds
+                .encode_family(&label)?
+                .encode_histogram::<NoLabelSet>(
+                    self.time(outcome).as_secs_f64(),
+                    count,
+                    &[(f64::INFINITY, count)],
+                    None,
+                )?;
         }
         Ok(())
     }
@@ -69,7 +80,9 @@ mod tests {
         assert!(text.contains("rustensor_miner_axon_rejected_total 0\n"));
         // prometheus-client writes floats shortest-exact and has no summary type: a histogram
         // with only the +Inf bucket carries the same _sum and _count.
-        assert!(text.contains("rustensor_miner_axon_request_seconds_sum{outcome=\"served\"} 0.0\n"));
+        assert!(
+            text.contains("rustensor_miner_axon_request_seconds_sum{outcome=\"served\"} 0.0\n")
+        );
         assert!(text.contains("# TYPE rustensor_miner_axon_request_seconds histogram\n"));
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let (name, value) = line.rsplit_once(' ').unwrap();

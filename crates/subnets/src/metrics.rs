@@ -53,8 +53,16 @@ impl Metrics {
             ("rounds", "validator rounds completed", &self.rounds),
             ("round_errors", "rounds that failed", &self.round_errors),
             ("queries", "miner queries sent", &self.queries),
-            ("query_failures", "queries without a 200", &self.query_failures),
-            ("query_timeouts", "queries that timed out", &self.query_timeouts),
+            (
+                "query_failures",
+                "queries without a 200",
+                &self.query_failures,
+            ),
+            (
+                "query_timeouts",
+                "queries that timed out",
+                &self.query_timeouts,
+            ),
             ("weight_sets", "weights submitted", &self.weight_sets),
             (
                 "weight_set_errors",
@@ -103,7 +111,12 @@ impl Collector for MetagraphCollector {
             ),
         ] {
             let counter = ConstCounter::new(value);
-            counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)?;
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
         }
         Ok(())
     }
@@ -182,8 +195,14 @@ mod tests {
         Metrics::inc(&m.queries);
         let text = m.render("x");
         // OpenMetrics names the family without `_total`; the sample keeps it.
-        assert!(text.contains("# TYPE x_queries counter\nx_queries_total 1\n"), "{text}");
-        assert!(text.contains("x_weight_sets_rate_limited_total 0\n"), "{text}");
+        assert!(
+            text.contains("# TYPE x_queries counter\nx_queries_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("x_weight_sets_rate_limited_total 0\n"),
+            "{text}"
+        );
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 
