@@ -68,6 +68,19 @@
 //! No floats, no hash-map iteration, no panics: the workspace's strict lints apply; fixed point
 //! is substrate-fixed where the reference uses it, and pool math is exact in integers.
 
+// The strict set: this crate never panics and stays deterministic, so it also denies indexing,
+// unchecked arithmetic and floats (the workspace baseline covers unwrap, expect and panic).
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::float_arithmetic
+)]
+#![warn(missing_docs, clippy::as_conversions)]
+
 pub mod balances;
 pub mod call;
 pub mod childkeys;

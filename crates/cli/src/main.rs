@@ -10,7 +10,6 @@ mod commands;
 mod error;
 mod output;
 mod password;
-
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;

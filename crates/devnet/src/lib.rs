@@ -16,6 +16,9 @@
 //!   one from a venv made with pip (tooling kept out of the protocol crate `neuron`);
 //! - [`stop`]: stopping on Ctrl-C or SIGTERM; [`ports`]: free loopback ports;
 //! - [`error`]: [`DevnetError`], each with a hint.
+// Process groups and parent-death signals need libc in `pre_exec`; each use says why it is
+// sound.
+#![deny(unsafe_code)]
 
 pub mod child_axon;
 pub mod error;
@@ -23,6 +26,8 @@ pub mod load;
 pub mod localnet;
 pub mod network;
 pub mod ports;
+#[cfg(unix)]
+pub mod signals;
 pub mod stop;
 
 pub use error::{DevnetError, Result};

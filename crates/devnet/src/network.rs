@@ -208,11 +208,7 @@ fn terminate(child: &mut Child) {
     {
         // SIGTERM lets the node finish its current block commit; a plain kill also works since
         // every commit is atomic.
-        let _ = Command::new("kill")
-            .arg(child.id().to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        crate::signals::send(child.id(), crate::signals::Signal::SIGTERM);
     }
     #[cfg(not(unix))]
     {

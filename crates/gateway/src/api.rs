@@ -1,5 +1,7 @@
 //! OpenAI chat-completions wire shapes: parse a request, build responses and stream chunks.
 
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use subnets::text::{CompletionRequest, Message};
 
@@ -21,100 +23,132 @@ pub struct ChatRequest {
 /// Largest number of messages accepted.
 pub const MAX_MESSAGES: usize = 256;
 
+/// The `POST /v1/chat/completions` body as OpenAI defines it (the fields we use; others are
+/// ignored). [`validate`] turns it into a [`ChatRequest`].
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ChatCompletionBody {
+    /// The model asked for.
+    pub model: Option<String>,
+    /// The conversation; required.
+    pub messages: Option<Vec<BodyMessage>>,
+    /// Sampling temperature, 0 to 2.
+    pub temperature: Option<f64>,
+    /// Nucleus sampling, in (0, 1].
+    pub top_p: Option<f64>,
+    /// Most tokens to generate (the newer name, preferred over `max_tokens`).
+    pub max_completion_tokens: Option<f64>,
+    /// Most tokens to generate; a number so that `0.5` gets our message, not serde's.
+    pub max_tokens: Option<f64>,
+    /// RNG seed; a negative seed counts by its absolute value.
+    pub seed: Option<serde_json::Number>,
+    /// Choices wanted; only 1 is supported.
+    pub n: Option<u64>,
+    /// Answer as server-sent events.
+    pub stream: Option<bool>,
+    /// Streaming options.
+    pub stream_options: Option<StreamOptions>,
+}
+
+/// One message of [`ChatCompletionBody::messages`].
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BodyMessage {
+    /// `system`, `developer` (read as `system`), `user`, `assistant` or `tool`.
+    pub role: Option<String>,
+    /// Text, a list of parts, or null.
+    pub content: Option<Content>,
+}
+
+/// A message's content: text, or parts of which only the text parts are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "Message content must be a string or a list of parts."
+)]
+pub enum Content {
+    /// Plain text.
+    Text(String),
+    /// Content parts (`{"type":"text","text":...}`, images, ...).
+    Parts(Vec<ContentPart>),
+}
+
+/// One content part: a text part, or anything else (skipped).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ContentPart {
+    /// A part with a `text` field.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// Any other part (an image, audio, ...), which miners cannot use.
+    Other(IgnoredAny),
+}
+
+/// `stream_options`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StreamOptions {
+    /// Send a last chunk with the token usage.
+    pub include_usage: Option<bool>,
+}
+
 /// Parse a request body; `default_max_tokens` applies when absent, `cap` bounds it.
 pub fn parse_request(
     body: &[u8],
     default_max_tokens: u32,
     cap: u32,
 ) -> Result<ChatRequest, ApiError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid(
-            format!("We could not parse the JSON body of your request: {e}"),
-            None,
-        )
+    let body: ChatCompletionBody = serde_json::from_slice(body).map_err(|e| {
+        let message = if e.is_data() {
+            format!("Your request body does not match the chat completions schema: {e}")
+        } else {
+            format!("We could not parse the JSON body of your request: {e}")
+        };
+        ApiError::invalid(message, None)
     })?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| ApiError::invalid("The request body must be a JSON object.", None))?;
-    let raw = obj
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            ApiError::invalid("Missing required parameter: 'messages'.", Some("messages"))
-        })?;
+    validate(body, default_max_tokens, cap)
+}
+
+/// Check a parsed body's values and apply the defaults: roles, message count, ranges of the
+/// sampling parameters, `max_tokens` capped at `cap`.
+pub fn validate(
+    body: ChatCompletionBody,
+    default_max_tokens: u32,
+    cap: u32,
+) -> Result<ChatRequest, ApiError> {
+    let raw = body.messages.ok_or_else(|| {
+        ApiError::invalid("Missing required parameter: 'messages'.", Some("messages"))
+    })?;
     if raw.is_empty() || raw.len() > MAX_MESSAGES {
         return Err(ApiError::invalid(
             format!("'messages' must hold 1 to {MAX_MESSAGES} messages."),
             Some("messages"),
         ));
     }
-    let mut messages = Vec::with_capacity(raw.len());
-    for m in raw {
-        let role = m
-            .get("role")
-            .and_then(Value::as_str)
-            .filter(|r| matches!(*r, "system" | "developer" | "user" | "assistant" | "tool"))
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "Each message needs a role: system, user or assistant.",
-                    Some("messages"),
-                )
-            })?;
-        let content = match m.get("content") {
-            Some(Value::String(s)) => s.clone(),
-            // Content parts: keep the text parts.
-            Some(Value::Array(parts)) => parts
-                .iter()
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Some(Value::Null) | None => String::new(),
-            Some(_) => {
-                return Err(ApiError::invalid(
-                    "Message content must be a string or a list of parts.",
-                    Some("messages"),
-                ));
-            }
-        };
-        let role = if role == "developer" { "system" } else { role };
-        messages.push(Message {
-            role: role.into(),
-            content,
-        });
-    }
-    let num = |name: &'static str| -> Result<Option<f64>, ApiError> {
-        match obj.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(x) => x
-                .as_f64()
-                .filter(|f| f.is_finite())
-                .map(Some)
-                .ok_or_else(|| {
-                    ApiError::invalid(format!("'{name}' must be a number."), Some(name))
-                }),
-        }
-    };
-    let temperature = num("temperature")?.unwrap_or(1.0);
+    let messages = raw
+        .into_iter()
+        .map(message)
+        .collect::<Result<Vec<_>, _>>()?;
+    let temperature = body.temperature.unwrap_or(1.0);
     if !(0.0..=2.0).contains(&temperature) {
         return Err(ApiError::invalid(
             "'temperature' must be between 0 and 2.",
             Some("temperature"),
         ));
     }
-    let top_p = num("top_p")?.unwrap_or(1.0);
+    let top_p = body.top_p.unwrap_or(1.0);
     if !(top_p > 0.0 && top_p <= 1.0) {
         return Err(ApiError::invalid(
             "'top_p' must be in (0, 1].",
             Some("top_p"),
         ));
     }
-    let max_tokens = match num("max_completion_tokens")?.or(num("max_tokens")?) {
+    let max_tokens = match body.max_completion_tokens.or(body.max_tokens) {
         None => default_max_tokens,
         Some(m) if m >= 1.0 && m.fract() == 0.0 => {
             if m > f64::from(cap) {
                 cap
             } else {
-                // In 1..=cap, integral: exact.
+                // In 1..=cap and integral, so the conversion is exact.
                 m as u32
             }
         }
@@ -125,27 +159,19 @@ pub fn parse_request(
             ));
         }
     };
-    let seed = match obj.get("seed") {
-        None | Some(Value::Null) => None,
+    let seed = match body.seed {
+        None => None,
         Some(s) => Some(
             s.as_u64()
                 .or_else(|| s.as_i64().map(i64::unsigned_abs))
                 .ok_or_else(|| ApiError::invalid("'seed' must be an integer.", Some("seed")))?,
         ),
     };
-    if let Some(n) = obj.get("n").and_then(Value::as_u64)
-        && n != 1
-    {
+    if body.n.is_some_and(|n| n != 1) {
         return Err(ApiError::invalid("Only n = 1 is supported.", Some("n")));
     }
-    let stream = obj.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    let include_usage = obj
-        .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
     Ok(ChatRequest {
-        model: obj.get("model").and_then(Value::as_str).map(str::to_string),
+        model: body.model,
         completion: CompletionRequest {
             messages,
             max_tokens,
@@ -153,8 +179,41 @@ pub fn parse_request(
             top_p,
             seed,
         },
-        stream,
-        include_usage,
+        stream: body.stream.unwrap_or(false),
+        include_usage: body
+            .stream_options
+            .and_then(|o| o.include_usage)
+            .unwrap_or(false),
+    })
+}
+
+/// A body message as miners take it: `developer` becomes `system`, text parts are joined.
+fn message(m: BodyMessage) -> Result<Message, ApiError> {
+    let role = match m.role.as_deref() {
+        Some("developer") => "system",
+        Some(r @ ("system" | "user" | "assistant" | "tool")) => r,
+        _ => {
+            return Err(ApiError::invalid(
+                "Each message needs a role: system, user or assistant.",
+                Some("messages"),
+            ));
+        }
+    };
+    let content = match m.content {
+        Some(Content::Text(text)) => text,
+        Some(Content::Parts(parts)) => parts
+            .into_iter()
+            .filter_map(|p| match p {
+                ContentPart::Text { text } => Some(text),
+                ContentPart::Other(_) => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None => String::new(),
+    };
+    Ok(Message {
+        role: role.into(),
+        content,
     })
 }
 
@@ -266,5 +325,60 @@ mod tests {
             assert_eq!(e.status, 400, "{}", String::from_utf8_lossy(body));
             assert_eq!(e.body()["error"]["type"], "invalid_request_error");
         }
+    }
+
+    #[test]
+    fn errors_name_the_parameter_and_say_what_is_wrong() {
+        let cases: [(&[u8], &str, Option<&str>); 7] = [
+            (b"not json", "We could not parse the JSON body", None),
+            (
+                br#"{}"#,
+                "Missing required parameter: 'messages'.",
+                Some("messages"),
+            ),
+            (
+                br#"{"messages":[{"role":"robot","content":"x"}]}"#,
+                "Each message needs a role",
+                Some("messages"),
+            ),
+            (
+                br#"{"messages":[{"role":"user","content":5}]}"#,
+                "Message content must be a string or a list of parts.",
+                None,
+            ),
+            (
+                br#"{"messages":[{"role":"user","content":"x"}],"temperature":3}"#,
+                "'temperature' must be between 0 and 2.",
+                Some("temperature"),
+            ),
+            (
+                br#"{"messages":[{"role":"user","content":"x"}],"max_tokens":0.5}"#,
+                "'max_tokens' must be a positive integer.",
+                Some("max_tokens"),
+            ),
+            (
+                br#"{"messages":[{"role":"user","content":"x"}],"seed":1.5}"#,
+                "'seed' must be an integer.",
+                Some("seed"),
+            ),
+        ];
+        for (body, message, param) in cases {
+            let e = parse_request(body, 256, 2048).unwrap_err().body();
+            let got = e["error"]["message"].as_str().unwrap();
+            assert!(got.contains(message), "{got}");
+            assert_eq!(e["error"]["param"].as_str(), param, "{got}");
+        }
+    }
+
+    #[test]
+    fn keeps_only_text_parts_and_ignores_unknown_fields() {
+        let r = parse_request(
+            br#"{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"x"}},"b",{"type":"text","text":"c"}]}],"logprobs":false,"max_completion_tokens":7,"max_tokens":9}"#,
+            256,
+            2048,
+        )
+        .unwrap();
+        assert_eq!(r.completion.messages[0].content, "a\nc");
+        assert_eq!(r.completion.max_tokens, 7, "max_completion_tokens wins");
     }
 }

@@ -14,6 +14,8 @@
 //! Status: working against real miner axons on loopback (`tests/`). Not yet: tool calls,
 //! `n > 1`, logprobs, per-key rate limits. Policy and usage: `docs/gateway.md`.
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod config;
 pub mod error;

@@ -12,7 +12,6 @@ use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::StreamExt as _;
-use rand::Rng as _;
 use serde_json::{Value, json};
 use subnets::text::{TextGeneration, TextGenerationStream};
 
@@ -161,10 +160,9 @@ fn now_s() -> u64 {
         .unwrap_or(0)
 }
 
+/// `chatcmpl-` and 32 hex digits, as OpenAI's ids look: a random UUID without hyphens.
 fn completion_id() -> String {
-    let mut rng = rand::thread_rng();
-    let n: u128 = rng.r#gen();
-    format!("chatcmpl-{n:032x}")
+    format!("chatcmpl-{}", uuid::Uuid::new_v4().simple())
 }
 
 async fn chat(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -479,5 +477,18 @@ mod tests {
         assert_eq!(b.push(&s[2..]), "éllo");
         assert_eq!(b.push(&[0xff, b'a']), "\u{fffd}a");
         assert!(ct_eq(b"abc", b"abc") && !ct_eq(b"abc", b"abd") && !ct_eq(b"a", b"ab"));
+    }
+
+    #[test]
+    fn completion_ids_are_fresh_and_openai_shaped() {
+        let id = completion_id();
+        let hex = id.strip_prefix("chatcmpl-").unwrap();
+        assert_eq!(hex.len(), 32, "{id}");
+        assert!(
+            hex.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{id}"
+        );
+        assert_ne!(completion_id(), id);
     }
 }

@@ -28,6 +28,8 @@
 //! Secrets (mnemonics, seeds, private keys) are zeroized when dropped, never shown by `Debug`,
 //! and never put into an [`Error`].
 
+#![forbid(unsafe_code)]
+
 pub mod error;
 pub mod mnemonic;
 pub mod pair;

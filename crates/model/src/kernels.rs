@@ -608,32 +608,24 @@ mod tests {
     use super::*;
     use candle_core::quantized::{GgmlDType, QTensor};
     use candle_core::{Device, Tensor};
+    use rand::rngs::StdRng;
+    use rand::{Rng as _, SeedableRng as _};
 
-    /// A small deterministic generator (xorshift), so the tests need no RNG crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn f32(&mut self) -> f32 {
-            (self.next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-        }
-        fn vec(&mut self, n: usize, scale: f32) -> Vec<f32> {
-            (0..n).map(|_| self.f32() * scale).collect()
-        }
+    /// `n` values uniform in ±`scale`.
+    fn random_vec(rng: &mut StdRng, n: usize, scale: f32) -> Vec<f32> {
+        (0..n)
+            .map(|_| rng.gen_range(-1.0f32..1.0) * scale)
+            .collect()
     }
 
     /// Quantizes random weights with candle and returns our matrix and candle's dequantized f32.
     fn random_matrix(
-        rng: &mut Rng,
+        rng: &mut StdRng,
         format: BlockFormat,
         rows: usize,
         cols: usize,
     ) -> (QMatrix, Vec<f32>) {
-        let w = rng.vec(rows * cols, 0.5);
+        let w = random_vec(rng, rows * cols, 0.5);
         let t = Tensor::from_vec(w, (rows, cols), &Device::Cpu).unwrap();
         let dtype = match format {
             BlockFormat::Q4_1 => GgmlDType::Q4_1,
@@ -681,11 +673,11 @@ mod tests {
 
     #[test]
     fn matches_the_dequantized_f32_product() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = StdRng::seed_from_u64(0x9E37_79B9_7F4A_7C15);
         for format in [BlockFormat::Q4_1, BlockFormat::Q8_0] {
             let (rows, cols, n) = (37, 96, 6);
             let (m, deq) = random_matrix(&mut rng, format, rows, cols);
-            let x = rng.vec(n * cols, 2.0);
+            let x = random_vec(&mut rng, n * cols, 2.0);
             for kernel in kernels() {
                 let mut out = vec![0.0; n * rows];
                 m.matmul_with(kernel, &x, n, &mut out).unwrap();
@@ -717,12 +709,12 @@ mod tests {
             eprintln!("SKIPPED: this CPU has no AVX2/FMA/F16C; only the scalar kernel runs");
             return;
         }
-        let mut rng = Rng(42);
+        let mut rng = StdRng::seed_from_u64(42);
         for format in [BlockFormat::Q4_1, BlockFormat::Q8_0] {
             for (rows, cols, n) in [(1, 32, 1), (64, 576, 1), (13, 1536, 7), (200, 64, 5)] {
                 let (m, _) = random_matrix(&mut rng, format, rows, cols);
                 // Activations of very different magnitudes, as after a residual stream.
-                let mut x = rng.vec(n * cols, 1.0);
+                let mut x = random_vec(&mut rng, n * cols, 1.0);
                 for (i, v) in x.iter_mut().enumerate() {
                     *v *= [1e-3, 1.0, 30.0][i % 3];
                 }
@@ -739,10 +731,10 @@ mod tests {
 
     #[test]
     fn tokens_in_a_tile_equal_tokens_alone() {
-        let mut rng = Rng(7);
+        let mut rng = StdRng::seed_from_u64(7);
         let (rows, cols, n) = (20, 128, 6);
         let (m, _) = random_matrix(&mut rng, BlockFormat::Q4_1, rows, cols);
-        let x = rng.vec(n * cols, 1.0);
+        let x = random_vec(&mut rng, n * cols, 1.0);
         for kernel in kernels() {
             let mut all = vec![0.0; n * rows];
             m.matmul_with(kernel, &x, n, &mut all).unwrap();
@@ -757,10 +749,10 @@ mod tests {
 
     #[test]
     fn threads_do_not_change_results() {
-        let mut rng = Rng(11);
+        let mut rng = StdRng::seed_from_u64(11);
         let (rows, cols, n) = (1000, 64, 3);
         let (m, _) = random_matrix(&mut rng, BlockFormat::Q4_1, rows, cols);
-        let x = rng.vec(n * cols, 1.0);
+        let x = random_vec(&mut rng, n * cols, 1.0);
         let mut one = vec![0.0; n * rows];
         rayon::ThreadPoolBuilder::new()
             .num_threads(1)
@@ -778,7 +770,7 @@ mod tests {
 
     #[test]
     fn dequantized_rows_match_candle() {
-        let mut rng = Rng(3);
+        let mut rng = StdRng::seed_from_u64(3);
         for format in [BlockFormat::Q4_1, BlockFormat::Q8_0] {
             let (m, deq) = random_matrix(&mut rng, format, 5, 64);
             let mut row = vec![0.0; 64];

@@ -34,6 +34,9 @@
 //! Speed on one core of the 2-core machines: the default about 42 tokens/s decoding, f32 about
 //! 19, Q8_0 about 48 (with less exact answers); see `docs/model.md` for the measurements.
 
+// Only `kernels` (SIMD intrinsics) allows unsafe code, each block with a `SAFETY:` comment.
+#![deny(unsafe_code)]
+
 pub mod error;
 pub mod fetch;
 pub mod generate;

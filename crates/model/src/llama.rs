@@ -469,16 +469,13 @@ fn add(x: &mut [f32], y: &[f32]) {
 mod tests {
     use super::*;
     use candle_core::Tensor;
+    use rand::rngs::StdRng;
+    use rand::{Rng as _, SeedableRng as _};
 
-    /// Random Q4_1 matrix (values in ±scale) with a simple LCG, quantized by candle.
-    fn random(seed: &mut u64, format: GgmlDType, rows: usize, cols: usize) -> QMatrix {
+    /// A random matrix (values in ±0.2) quantized by candle to `format`.
+    fn random(rng: &mut StdRng, format: GgmlDType, rows: usize, cols: usize) -> QMatrix {
         let w: Vec<f32> = (0..rows * cols)
-            .map(|_| {
-                *seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((*seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.4
-            })
+            .map(|_| rng.gen_range(-0.2f32..0.2))
             .collect();
         let t = Tensor::from_vec(w, (rows, cols), &Device::Cpu).unwrap();
         let q = QTensor::quantize(&t, format).unwrap();
@@ -498,21 +495,21 @@ mod tests {
             eps: 1e-5,
             rope_base: 10_000.0,
         };
-        let mut seed = 1;
+        let mut rng = StdRng::seed_from_u64(1);
         let q4 = GgmlDType::Q4_1;
         let layers = (0..cfg.n_layer)
             .map(|_| Layer {
                 attn_norm: vec![1.0; cfg.dim],
-                qkv: random(&mut seed, q4, cfg.dim + 2 * cfg.kv_dim(), cfg.dim),
-                wo: random(&mut seed, q4, cfg.dim, cfg.dim),
+                qkv: random(&mut rng, q4, cfg.dim + 2 * cfg.kv_dim(), cfg.dim),
+                wo: random(&mut rng, q4, cfg.dim, cfg.dim),
                 ffn_norm: vec![0.9; cfg.dim],
-                gate_up: random(&mut seed, q4, 2 * cfg.ffn, cfg.dim),
-                down: random(&mut seed, q4, cfg.dim, cfg.ffn),
+                gate_up: random(&mut rng, q4, 2 * cfg.ffn, cfg.dim),
+                down: random(&mut rng, q4, cfg.dim, cfg.ffn),
             })
             .collect();
         Llama::new(Arc::new(Weights {
             cfg,
-            embed: random(&mut seed, GgmlDType::Q8_0, cfg.vocab, cfg.dim),
+            embed: random(&mut rng, GgmlDType::Q8_0, cfg.vocab, cfg.dim),
             output: None,
             norm: vec![1.0; cfg.dim],
             layers,

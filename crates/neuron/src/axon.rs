@@ -446,7 +446,7 @@ pub struct AxonStats {
 }
 
 impl AxonStats {
-    fn record(&self, outcome: RequestOutcome, took: Duration) {
+    pub(crate) fn record(&self, outcome: RequestOutcome, took: Duration) {
         let i = outcome.index();
         if let (Some(c), Some(n)) = (self.counts.get(i), self.nanos.get(i)) {
             c.fetch_add(1, Ordering::Relaxed);
@@ -739,20 +739,9 @@ pub fn now_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// A random (version 4) UUID string.
+/// A random (version 4) UUID, hyphenated lowercase as Python's `str(uuid.uuid4())`.
 pub fn new_uuid() -> String {
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        h.get(0..8).unwrap_or_default(),
-        h.get(8..12).unwrap_or_default(),
-        h.get(12..16).unwrap_or_default(),
-        h.get(16..20).unwrap_or_default(),
-        h.get(20..32).unwrap_or_default()
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 async fn handle(
@@ -1009,4 +998,23 @@ fn reply(sh: &Shared, ctx: &Ctx, code: u16, message: &str, body: Vec<u8>) -> Res
     );
     hdrs.write(map);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_uuid;
+
+    #[test]
+    fn new_uuid_is_a_fresh_hyphenated_v4() {
+        let text = new_uuid();
+        let parsed = uuid::Uuid::parse_str(&text).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+        assert_eq!(
+            text,
+            parsed.hyphenated().to_string(),
+            "lowercase, with hyphens"
+        );
+        assert_ne!(new_uuid(), text);
+    }
 }

@@ -15,11 +15,14 @@
 //! * [`nonce`]: the bounded, atomic replay store;
 //! * [`policy`]: stake blacklist ([`Blacklist`], [`StakeView`]) and the priority gate;
 //! * [`axon`], [`dendrite`]: server and client; [`bench`](mod@bench): the load tool;
+//! * [`metrics`]: [`AxonStats`] as a prometheus-client collector;
 //! * [`error`]: one error enum per domain.
 //!
 //! Status: request/response synapses interoperate with bittensor 10.5.0 in both directions
 //! (see `tests/`), streaming synapses included. Not yet: metagraph sync (the blacklist takes any
 //! [`StakeView`]), external-IP discovery.
+
+#![forbid(unsafe_code)]
 
 pub mod axon;
 pub mod bench;
@@ -27,6 +30,7 @@ pub mod body_hash;
 pub mod dendrite;
 pub mod error;
 pub mod headers;
+pub mod metrics;
 pub mod nonce;
 pub mod policy;
 mod py_printable;

@@ -31,6 +31,8 @@
 //!   server, metrics, stop signal), from a config file or as a dev chain;
 //! - `testing` (feature `test-utils`): an ed25519 transfer stand-in state machine.
 
+#![forbid(unsafe_code)]
+
 pub mod application;
 pub mod block;
 pub mod chain_adapter;

@@ -9,6 +9,8 @@
 //! Clients (`rustensor-client`) depend on this crate with `default-features = false`: they get
 //! the generated `RustensorApiClient` trait and the views without the node.
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod error;
 pub mod views;

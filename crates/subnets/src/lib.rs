@@ -15,7 +15,7 @@
 //! * [`onchain`]: the same on a real chain: [`ChainMetagraph`] (synced from a node, following
 //!   finalized blocks), [`ChainWeightSink`] (`set_weights`, or commit then reveal), and
 //!   [`serve_axon`] for miners.
-//! * [`metrics`]: Prometheus-style counters.
+//! * [`metrics`]: Prometheus metrics (prometheus-client) and their `/metrics` route.
 //! * [`forecast`]: the forecasting subnet (seeded synthetic series, naive / moving-average /
 //!   AR(p) miners, error-based scoring with delayed truth).
 //! * [`text`]: the text-generation subnet (OpenAI-style synapse, [`text::Backend`]s for the
@@ -26,6 +26,8 @@
 //!
 //! Status: working in process and against a dev node (see `tests/`); `rustensor miner`,
 //! `validator` and `gateway` run it. `docs/subnets.md` explains the scoring and the tiers.
+
+#![forbid(unsafe_code)]
 
 pub mod ema;
 pub mod error;

@@ -19,6 +19,9 @@
 //! Every call returns [`Result`]; an error's `Debug` form carries a hint, so a test's
 //! `.unwrap()` says what to look at.
 
+// Only a test that sets an environment variable (unsafe since edition 2024) allows it.
+#![deny(unsafe_code)]
+
 pub mod cli;
 pub mod dev_node;
 pub mod dirs;

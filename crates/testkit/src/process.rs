@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+pub use nix::sys::signal::Signal;
+use nix::sys::signal::kill;
+use nix::unistd::Pid;
+
 use crate::error::{Result, TestkitError};
 
 /// Lines of each log printed on failure.
@@ -160,7 +164,7 @@ impl Proc {
 
     /// SIGINT, as Ctrl-C sends.
     pub fn interrupt(&self) -> Result<()> {
-        signal(self.id(), libc::SIGINT)
+        signal(self.id(), Signal::SIGINT)
     }
 
     /// What this run printed on stdout so far.
@@ -233,27 +237,20 @@ impl Drop for Proc {
     }
 }
 
-/// Sends `sig` to process `pid`.
-pub fn signal(pid: u32, sig: libc::c_int) -> Result<()> {
-    let pid = libc::pid_t::try_from(pid).map_err(|_| TestkitError::Unexpected {
+/// Sends `sig` to process `pid`; `None` sends nothing but checks that the process exists.
+pub fn signal(pid: u32, sig: impl Into<Option<Signal>>) -> Result<()> {
+    let raw = i32::try_from(pid).map_err(|_| TestkitError::Unexpected {
         what: "a process id".into(),
         got: pid.to_string(),
     })?;
-    // SAFETY: kill(2) has no memory-safety preconditions.
-    let sent = unsafe { libc::kill(pid, sig) };
-    if sent == 0 {
-        Ok(())
-    } else {
-        Err(TestkitError::io(
-            format!("signal process {pid}"),
-            std::io::Error::last_os_error(),
-        ))
-    }
+    kill(Pid::from_raw(raw), sig).map_err(|errno| {
+        TestkitError::io(format!("signal process {pid}"), std::io::Error::from(errno))
+    })
 }
 
 /// Whether process `pid` exists (a zombie not yet reaped counts).
 pub fn pid_alive(pid: u32) -> bool {
-    signal(pid, 0).is_ok()
+    signal(pid, None).is_ok()
 }
 
 /// The last `lines` lines of a text file (empty if it cannot be read).

@@ -56,6 +56,9 @@ mod tests {
         assert_ne!(x, z);
     }
 
+    // set_var and remove_var are unsafe since edition 2024 (another thread may read the
+    // environment); nextest runs each test in its own process.
+    #[allow(unsafe_code)]
     #[test]
     fn the_variable_chooses_the_seed() {
         let var = "TESTKIT_RNG_TEST_SEED";

@@ -10,6 +10,19 @@
 //! Everything here is SCALE-encodable (parity-scale-codec) and serde-serialisable. The crate does
 //! no I/O and never panics: the workspace's strict lint set is enforced here.
 
+// The strict set: this crate never panics and stays deterministic, so it also denies indexing,
+// unchecked arithmetic and floats (the workspace baseline covers unwrap, expect and panic).
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::float_arithmetic
+)]
+#![warn(missing_docs, clippy::as_conversions)]
+
 mod account;
 mod balance;
 mod error;

@@ -30,6 +30,8 @@
 //! Secrets (mnemonics, seeds, private keys, passwords, decrypted keyfiles) are zeroized when
 //! dropped, never shown by `Debug`, and never put into an [`Error`].
 
+#![forbid(unsafe_code)]
+
 pub mod env_password;
 pub mod error;
 pub mod folder;

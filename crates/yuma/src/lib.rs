@@ -15,8 +15,8 @@
 //! stake threshold, owner exceptions, and the outdated-weights, commit-reveal, last-tempo and
 //! permit masks.
 //!
-//! The crate has no floats, no I/O and no panics (the workspace lints deny `unwrap`, indexing
-//! and unchecked arithmetic). Matrices are sparse rows of `(uid, value)`; only validators' rows
+//! The crate has no floats, no I/O and no panics (the lints at the top of this file deny `unwrap`,
+//! indexing and unchecked arithmetic). Matrices are sparse rows of `(uid, value)`; only validators' rows
 //! are non-empty, so the cost grows with validators × uids rather than uids².
 //!
 //! ```
@@ -49,6 +49,19 @@
 //! Modules: [`fixed`] (types, `safe_div`, conversions), [`vector`] and [`sparse`] (vector and
 //! row/column operations), [`median`] (weighted median), [`liquid_alpha`], [`mod@epoch`] (the
 //! step-by-step epoch), [`scenario`] (JSON scenarios for `rustensor sim epoch`), [`error`].
+
+// The strict set: this crate never panics and stays deterministic, so it also denies indexing,
+// unchecked arithmetic and floats (the workspace baseline covers unwrap, expect and panic).
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::float_arithmetic
+)]
+#![warn(missing_docs, clippy::as_conversions)]
 
 mod bonds;
 pub mod epoch;

@@ -13,7 +13,7 @@ use std::time::Instant;
 use clap::Args;
 use client::Client;
 use keys::Keypair;
-use neuron::{Axon, AxonConfig, AxonStats, Blacklist, RequestOutcome};
+use neuron::{Axon, AxonConfig, Blacklist};
 use subnets::metagraph::MetagraphStake;
 use subnets::text::{Backend, BackendSpec};
 use subnets::{ChainMetagraph, MetagraphView as _, tiers};
@@ -157,46 +157,6 @@ pub fn metrics_addr(port: u16) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)
 }
 
-/// The axon's counters in Prometheus text format: requests by outcome (`served` or the
-/// rejection), and a summary of their handling time (`_sum / _count` is the mean latency).
-pub fn axon_metrics(stats: &AxonStats) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::from(
-        "# HELP rustensor_miner_axon_requests_total Requests by outcome (served, or why rejected).\n\
-         # TYPE rustensor_miner_axon_requests_total counter\n",
-    );
-    for o in RequestOutcome::ALL {
-        let _ = writeln!(
-            out,
-            "rustensor_miner_axon_requests_total{{outcome=\"{}\"}} {}",
-            o.name(),
-            stats.count(o)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# TYPE rustensor_miner_axon_served_total counter\nrustensor_miner_axon_served_total {}\n\
-         # TYPE rustensor_miner_axon_rejected_total counter\nrustensor_miner_axon_rejected_total {}",
-        stats.served(),
-        stats.rejected()
-    );
-    out.push_str(
-        "# HELP rustensor_miner_axon_request_seconds Time from a request's arrival to its response.\n\
-         # TYPE rustensor_miner_axon_request_seconds summary\n",
-    );
-    for o in RequestOutcome::ALL {
-        let _ = writeln!(
-            out,
-            "rustensor_miner_axon_request_seconds_sum{{outcome=\"{0}\"}} {1:.6}\n\
-             rustensor_miner_axon_request_seconds_count{{outcome=\"{0}\"}} {2}",
-            o.name(),
-            stats.time(o).as_secs_f64(),
-            stats.count(o)
-        );
-    }
-    out
-}
-
 enum Handler {
     Text(Arc<dyn Backend>),
     Forecast(Arc<dyn subnets::forecast::Forecaster>),
@@ -263,23 +223,19 @@ pub fn run(args: MinerArgs, global: &GlobalArgs, out: &Output) -> CliResult {
         let served = subnets::serve_axon(&client, &hotkey, netuid, args.ip, port).await?;
         let metrics = match args.metrics_port {
             Some(p) => {
-                let m = mg.clone();
-                let axon_stats = running.stats();
-                let render = move || {
-                    let s = m.stats();
-                    format!(
-                        "# TYPE rustensor_miner_metagraph_block gauge\nrustensor_miner_metagraph_block {}\n\
-                         # TYPE rustensor_miner_metagraph_fetches_total counter\nrustensor_miner_metagraph_fetches_total {}\n\
-                         # TYPE rustensor_miner_metagraph_skipped_total counter\nrustensor_miner_metagraph_skipped_total {}\n{}",
-                        m.block(),
-                        s.fetches,
-                        s.skipped,
-                        axon_metrics(&axon_stats)
-                    )
-                };
+                // The metagraph's sync state and the axon's counters (neuron::metrics), read
+                // at each scrape.
+                let mut registry = subnets::metrics::Registry::with_prefix("rustensor_miner");
+                registry.register_collector(Box::new(subnets::metrics::MetagraphCollector(
+                    mg.clone(),
+                )));
+                registry.register_collector(Box::new(running.stats()));
                 Some(
-                    subnets::metrics::serve(metrics_addr(p), subnets::metrics::text_router(render))
-                        .await?,
+                    subnets::metrics::serve(
+                        metrics_addr(p),
+                        subnets::metrics::registry_router(registry),
+                    )
+                    .await?,
                 )
             }
             None => None,
@@ -311,28 +267,4 @@ pub fn run(args: MinerArgs, global: &GlobalArgs, out: &Output) -> CliResult {
         running.shutdown().await;
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn axon_metrics_are_prometheus_text() {
-        let text = axon_metrics(&AxonStats::default());
-        assert!(text.contains("rustensor_miner_axon_requests_total{outcome=\"served\"} 0\n"));
-        assert!(text.contains("rustensor_miner_axon_requests_total{outcome=\"blacklisted\"} 0\n"));
-        assert!(text.contains("rustensor_miner_axon_rejected_total 0\n"));
-        assert!(
-            text.contains(
-                "rustensor_miner_axon_request_seconds_sum{outcome=\"served\"} 0.000000\n"
-            )
-        );
-        assert!(text.contains("# TYPE rustensor_miner_axon_request_seconds summary\n"));
-        for line in text.lines().filter(|l| !l.starts_with('#')) {
-            let (name, value) = line.rsplit_once(' ').unwrap();
-            assert!(name.starts_with("rustensor_miner_axon_"), "{line}");
-            assert!(value.parse::<f64>().is_ok(), "{line}");
-        }
-    }
 }

@@ -705,13 +705,8 @@ fn refuse_if_running(manifest: &Path) -> Result {
 }
 
 #[cfg(unix)]
-#[allow(unsafe_code)] // kill(2); see SAFETY
 fn alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill(2) with signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
+    crate::signals::send(pid, None)
 }
 
 #[cfg(not(unix))]

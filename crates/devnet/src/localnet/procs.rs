@@ -200,18 +200,13 @@ enum Signal {
 #[cfg(unix)]
 #[allow(unsafe_code)] // kill(2); see SAFETY
 fn signal(child: &Child, signal: Signal) {
-    let Ok(pid) = libc::pid_t::try_from(child.id()) else {
-        return;
-    };
+    use crate::signals::{Signal as Sig, send_to_group};
     let sig = match signal {
-        Signal::Interrupt => libc::SIGINT,
-        Signal::Kill => libc::SIGKILL,
+        Signal::Interrupt => Sig::SIGINT,
+        Signal::Kill => Sig::SIGKILL,
     };
-    // SAFETY: kill(2) has no memory-safety preconditions; a negative pid names the process
-    // group the child leads, which holds only the child and its own children.
-    unsafe {
-        libc::kill(-pid, sig);
-    }
+    // The group holds only the child and its own children.
+    send_to_group(child.id(), sig);
 }
 
 #[cfg(not(unix))]

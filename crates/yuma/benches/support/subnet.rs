@@ -7,22 +7,9 @@
     dead_code
 )]
 
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
 use yuma::{EpochInput, EpochParams, EpochState, LiquidAlphaParams, epoch};
-
-/// A small deterministic generator (xorshift64*), so runs are comparable.
-pub struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, k: u64) -> u64 {
-        self.next() % k
-    }
-}
 
 /// A subnet of `n` uids whose first `validators` uids hold stake and set weights on every other
 /// uid (`dense`) or on a random 10% of them.
@@ -50,7 +37,9 @@ pub fn subnet_with_penalty(
     yuma3: bool,
     bonds_penalty: u16,
 ) -> (EpochParams, EpochInput, EpochState) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(n) ^ (u64::from(dense) << 20));
+    // Seeded by the shape, so runs are comparable.
+    let mut rng =
+        StdRng::seed_from_u64(0x9E37_79B9_7F4A_7C15 ^ u64::from(n) ^ (u64::from(dense) << 20));
     let nu = usize::from(n);
     let params = EpochParams {
         yuma3,
@@ -65,7 +54,7 @@ pub fn subnet_with_penalty(
     let alpha_stake: Vec<u64> = (0..n)
         .map(|i| {
             if i < validators {
-                1_000_000_000 + rng.below(1_000_000_000_000)
+                1_000_000_000 + rng.gen_range(0..1_000_000_000_000)
             } else {
                 0
             }
@@ -78,8 +67,8 @@ pub fn subnet_with_penalty(
             }
             let mut row: Vec<(u16, u16)> = Vec::new();
             for j in 0..n {
-                if j != i && (dense || rng.below(10) == 0) {
-                    row.push((j, 1 + rng.below(65535) as u16));
+                if j != i && (dense || rng.gen_range(0..10) == 0) {
+                    row.push((j, rng.gen_range(1..=65535u16)));
                 }
             }
             // set_weights stores rows max-upscaled to 65535.
